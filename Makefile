@@ -1,0 +1,47 @@
+# mlrc: build, test and lint. `make help` lists the targets.
+GO      ?= go
+PKG     := github.com/mlrc/mlrc
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
+BIN     := bin/mlrc
+
+.PHONY: help build demo test test-deps unit lint clean
+
+help:
+	@echo "make build      build $(BIN)"
+	@echo "make demo       build and run mlrc's main job on the example (needs a model: see README)"
+	@echo "make test       install what the tests need (apt), then lint and run every test"
+	@echo "make unit       run the tests only"
+	@echo "make lint       gofmt, go vet, go mod tidy check"
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
+
+# The main job. Until `mlrc research` lands, the most complete working
+# command: check the set-up, then ask the model for research ideas on the
+# example task.
+demo: build
+	./$(BIN) doctor --skip-model || true
+	./$(BIN) llm --system "$$(cat examples/demo/system.txt)" - < examples/demo/prompt.txt
+
+test: test-deps lint unit
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+unit:
+	$(GO) test -count=1 -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@cp go.mod /tmp/mlrc-go.mod.bak; cp go.sum /tmp/mlrc-go.sum.bak; \
+	  $(GO) mod tidy; \
+	  if ! git diff --quiet -- go.mod go.sum 2>/dev/null; then \
+	    echo "go mod tidy changes go.mod/go.sum: run it and commit"; git diff -- go.mod go.sum; \
+	    cp /tmp/mlrc-go.mod.bak go.mod; cp /tmp/mlrc-go.sum.bak go.sum; exit 1; fi
+
+clean:
+	rm -rf bin

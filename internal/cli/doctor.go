@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlrc/mlrc/llm"
+	"github.com/mlrc/mlrc/llm/providers"
+)
+
+// check is one line of `mlrc doctor`: OK, or what is wrong and what to do.
+type check struct {
+	name string
+	ok   bool
+	warn bool // a problem that does not stop mlrc from working
+	text string
+}
+
+// pythonModules are the packages experiments import, with the Debian
+// packages that provide them.
+var pythonModules = []struct{ module, pkg string }{
+	{"numpy", "python3-numpy"},
+	{"pandas", "python3-pandas"},
+	{"sklearn", "python3-sklearn"},
+	{"torch", "python3-torch"},
+	{"xgboost", "python3-xgboost"},
+}
+
+// minFreeDisk is the free space below which doctor warns.
+const minFreeDisk = 2 << 30
+
+func (a *app) doctorCommand() *cobra.Command {
+	var skipModel bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check that mlrc can work here: model, Python and packages, sandbox, store, disk",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			checks := []check{}
+			if !skipModel {
+				checks = append(checks, a.checkModel(ctx))
+			}
+			checks = append(checks, a.checkPython(ctx)...)
+			checks = append(checks, a.checkSandbox(ctx), a.checkStore(ctx), a.checkDisk())
+			failed := 0
+			for _, c := range checks {
+				mark := "OK  "
+				switch {
+				case !c.ok && c.warn:
+					mark = "WARN"
+				case !c.ok:
+					mark = "FAIL"
+					failed++
+				}
+				fmt.Fprintf(a.env.Stdout, "%s %-9s %s\n", mark, c.name, c.text)
+			}
+			if failed > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("%d check(s) failed; each FAIL line says what to do", failed)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&skipModel, "skip-model", false, "do not call the model")
+	return cmd
+}
+
+func (a *app) checkModel(ctx context.Context) check {
+	c := check{name: "model"}
+	name, err := a.modelName(ctx)
+	if err != nil {
+		c.text = strings.ReplaceAll(err.Error(), "\n", "\n               ")
+		return c
+	}
+	backend, err := a.backend(name, nil)
+	if err != nil {
+		c.text = err.Error()
+		return c
+	}
+	provider, model, _ := providers.Parse(name)
+	p := llm.Stack{Provider: provider, Model: model, Retry: llm.RetryPolicy{Attempts: 2, Timeout: 60 * time.Second}}.Wrap(backend)
+	start := time.Now()
+	resp, err := p.Complete(ctx, &llm.Request{Messages: []llm.Message{llm.UserText("Reply with the single word OK.")}, MaxTokens: 16})
+	if err != nil {
+		c.text = fmt.Sprintf("%s does not answer: %s", name, a.redact.String(err.Error()))
+		return c
+	}
+	c.ok = true
+	c.text = fmt.Sprintf("%s answered %q in %s", name, truncate(strings.TrimSpace(resp.Text()), 40), time.Since(start).Round(time.Millisecond))
+	return c
+}
+
+func (a *app) checkPython(ctx context.Context) []check {
+	py := a.cfg.Python
+	c := check{name: "python"}
+	out, err := exec.CommandContext(ctx, py, "--version").CombinedOutput()
+	if err != nil {
+		c.text = fmt.Sprintf("%s does not run (%v): install python3 (apt-get install python3) or set python: in mlrc.yaml", py, err)
+		return []check{c}
+	}
+	c.ok = true
+	c.text = fmt.Sprintf("%s: %s", py, strings.TrimSpace(string(out)))
+	checks := []check{c}
+
+	// One interpreter start for all modules; each prints its version or
+	// the reason it failed to import.
+	var script strings.Builder
+	script.WriteString("import importlib\n")
+	for _, m := range pythonModules {
+		fmt.Fprintf(&script, "try:\n    v = importlib.import_module(%q).__version__\n    print(%q, 'ok', v)\nexcept Exception as e:\n    print(%q, 'fail', type(e).__name__, str(e).splitlines()[0] if str(e) else '')\n", m.module, m.module, m.module)
+	}
+	cmd := exec.CommandContext(ctx, py, "-c", script.String())
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
+	out, err = cmd.Output()
+	results := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 {
+			results[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	var missing, have []string
+	for _, m := range pythonModules {
+		r := results[m.module]
+		if v, ok := strings.CutPrefix(r, "ok "); ok {
+			have = append(have, m.module+" "+v)
+		} else {
+			missing = append(missing, m.pkg)
+		}
+	}
+	pc := check{name: "packages"}
+	switch {
+	case err != nil && len(results) == 0:
+		pc.text = fmt.Sprintf("could not ask %s for its packages: %v", py, err)
+	case len(missing) > 0:
+		pc.text = fmt.Sprintf("missing: apt-get install %s (have: %s)", strings.Join(missing, " "), strings.Join(have, ", "))
+	default:
+		pc.ok = true
+		pc.text = strings.Join(have, ", ")
+	}
+	return append(checks, pc)
+}
+
+func (a *app) checkSandbox(ctx context.Context) check {
+	c := check{name: "sandbox"}
+	if a.cfg.Sandbox == "none" {
+		c.warn = true
+		c.text = "sandbox: none in the config: experiments run with only the weaker built-in isolation"
+		return c
+	}
+	bwrap, err := exec.LookPath("bwrap")
+	if err != nil {
+		c.text = "bubblewrap is not installed: apt-get install bubblewrap (without it experiments run with weaker isolation)"
+		return c
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+		"--unshare-all", "--die-with-parent", "true").CombinedOutput()
+	if err != nil {
+		c.text = fmt.Sprintf("%s is installed but cannot create a sandbox here: %s (it needs user namespaces or root)", bwrap, strings.TrimSpace(string(out)))
+		return c
+	}
+	c.ok = true
+	c.text = bwrap + " creates sandboxes (no network, own namespaces)"
+	return c
+}
+
+func (a *app) checkStore(ctx context.Context) check {
+	c := check{name: "store"}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		c.text = err.Error() + ": check store: / --store, and that the directory is writable"
+		return c
+	}
+	defer st.Close()
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		c.text = fmt.Sprintf("%s opens but cannot be read: %v", a.cfg.StorePath(), err)
+		return c
+	}
+	c.ok = true
+	c.text = fmt.Sprintf("%s (%d runs)", a.cfg.StorePath(), len(runs))
+	return c
+}
+
+func (a *app) checkDisk() check {
+	c := check{name: "disk"}
+	dir := a.cfg.RunsDir
+	for {
+		if _, err := os.Stat(dir); err == nil || dir == filepath.Dir(dir) {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil {
+		c.text = fmt.Sprintf("cannot read free space of %s: %v", dir, err)
+		c.warn = true
+		return c
+	}
+	free := fs.Bavail * uint64(fs.Bsize)
+	c.text = fmt.Sprintf("%.1f GiB free for %s", float64(free)/(1<<30), a.cfg.RunsDir)
+	if free < minFreeDisk {
+		c.warn = true
+		c.text += ": below 2 GiB; runs keep workspace snapshots, free some space"
+		return c
+	}
+	c.ok = true
+	return c
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

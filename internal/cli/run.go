@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/mlrc/mlrc/store"
+)
+
+// openStore opens the run store named by the configuration.
+func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, a.cfg.StorePath())
+	if err != nil {
+		return nil, fmt.Errorf("open run store %s: %w", a.cfg.StorePath(), err)
+	}
+	return st, nil
+}
+
+// session is one run in progress with its log.
+type session struct {
+	run     *store.Run
+	log     *slog.Logger
+	logFile *os.File
+}
+
+func (s *session) close() {
+	if s.logFile != nil {
+		s.logFile.Close()
+	}
+}
+
+// startRun creates a run and its JSON log file (log.jsonl in the run
+// directory); the log goes to the terminal too, at the configured level.
+// Both pass through the secret redactor.
+func (a *app) startRun(ctx context.Context, st *store.Store, kind, model string) (*session, error) {
+	run, err := st.CreateRun(ctx, store.NewRun{Kind: kind, Model: model, Config: a.cfg, RunsDir: a.cfg.RunsDir})
+	if err != nil {
+		return nil, fmt.Errorf("create run: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(run.Dir, "log.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run log: %w", err)
+	}
+	h := slog.NewMultiHandler(
+		a.log.Handler(),
+		a.redact.Handler(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	)
+	return &session{run: run, log: slog.New(h).With("run", run.ID), logFile: f}, nil
+}

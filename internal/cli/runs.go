@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlrc/mlrc/store"
+)
+
+func (a *app) runsCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List runs (newest first); `runs show ID` shows one",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, err := st.Runs(ctx)
+			if err != nil {
+				return err
+			}
+			var sums []*store.Summary
+			for _, r := range runs {
+				s, err := st.Summary(ctx, r.ID)
+				if err != nil {
+					return err
+				}
+				sums = append(sums, s)
+			}
+			if asJSON {
+				return writeJSON(a, sums)
+			}
+			if len(sums) == 0 {
+				fmt.Fprintf(a.env.Stdout, "no runs in %s yet\n", st.Path())
+				return nil
+			}
+			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tKIND\tSTATUS\tMODEL\tSTARTED\tCALLS\tTOKENS\tCOST")
+			for _, s := range sums {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, s.Model,
+					s.Created.Local().Format("2006-01-02 15:04"), s.Calls, s.Usage.Total(), s.Cost)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(a.runsShowCommand())
+	return cmd
+}
+
+func (a *app) runsShowCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one run: status, phases, steps, tokens, cost (an id prefix is enough)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s, err := st.Summary(ctx, args[0])
+			if err != nil {
+				return usageError("%w (list runs with `mlrc runs`)", err)
+			}
+			if asJSON {
+				return writeJSON(a, s)
+			}
+			printSummary(a, s)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printSummary(a *app, s *store.Summary) {
+	out := a.env.Stdout
+	fmt.Fprintf(out, "run      %s\n", s.ID)
+	fmt.Fprintf(out, "kind     %s\n", s.Kind)
+	fmt.Fprintf(out, "status   %s\n", s.Status)
+	if s.Error != "" {
+		fmt.Fprintf(out, "error    %s\n", a.redact.String(s.Error))
+	}
+	fmt.Fprintf(out, "model    %s\n", s.Model)
+	fmt.Fprintf(out, "dir      %s\n", s.Dir)
+	fmt.Fprintf(out, "started  %s\n", s.Created.Local().Format(time.DateTime))
+	if !s.Finished.IsZero() {
+		fmt.Fprintf(out, "finished %s (%s)\n", s.Finished.Local().Format(time.DateTime), s.Finished.Sub(s.Created).Round(time.Millisecond))
+	}
+	fmt.Fprintf(out, "calls    %d (%d failed)\n", s.Calls, s.FailedCalls)
+	fmt.Fprintf(out, "tokens   %d in, %d out, %d cache read, %d cache write\n", s.Usage.InputTokens, s.Usage.OutputTokens, s.Usage.CacheReadTokens, s.Usage.CacheWriteTokens)
+	fmt.Fprintf(out, "cost     %s\n", costText(s.Cost))
+	if len(s.Phases) > 0 {
+		fmt.Fprintln(out, "\nphases")
+		for _, p := range s.Phases {
+			fmt.Fprintf(out, "  %-12s %-8s %s\n", p.Name, p.Status, duration(p.Started, p.Ended))
+		}
+	}
+	if len(s.Steps) > 0 {
+		fmt.Fprintln(out, "\nsteps")
+		for _, st := range s.Steps {
+			fmt.Fprintf(out, "  %4d %-10s %-14s %-8s %s\n", st.Seq, st.Phase, st.Kind, st.Status, duration(st.Started, st.Ended))
+		}
+	}
+	if len(s.Artifacts) > 0 {
+		fmt.Fprintln(out, "\nartifacts")
+		for _, ar := range s.Artifacts {
+			fmt.Fprintf(out, "  %s\n", ar.Path)
+		}
+	}
+}
+
+func duration(start, end time.Time) string {
+	if end.IsZero() {
+		return "running"
+	}
+	return end.Sub(start).Round(time.Millisecond).String()
+}
+
+func writeJSON(a *app, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(a.env.Stdout, a.redact.String(strings.TrimSpace(string(b))))
+	return err
+}

@@ -1,0 +1,55 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/mlrc/mlrc/llm"
+	"github.com/mlrc/mlrc/llm/scripted"
+)
+
+type memRecorder struct{ calls []llm.Call }
+
+func (m *memRecorder) RecordCall(_ context.Context, c llm.Call) error {
+	c.Seq = int64(len(m.calls) + 1)
+	m.calls = append(m.calls, c)
+	return nil
+}
+
+// A recorded conversation replays with the same answers and no model.
+func TestReplayReproducesRecording(t *testing.T) {
+	rec := &memRecorder{}
+	live := llm.Stack{Provider: "scripted", Model: "m", Recorder: rec}.Wrap(scripted.New("s", []scripted.Response{
+		{Text: "first"}, {Text: "second"}, {Text: "first again, differently"},
+	}))
+	ctx := context.Background()
+	prompts := []string{"a", "b", "a"}
+	var want []string
+	for _, p := range prompts {
+		r, err := live.Complete(ctx, &llm.Request{Messages: []llm.Message{llm.UserText(p)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.Text())
+	}
+
+	m := New(rec.calls)
+	p := llm.Stack{Provider: "replay", Model: "m"}.Wrap(m)
+	for i, pr := range prompts {
+		r, err := p.Complete(ctx, &llm.Request{Messages: []llm.Message{llm.UserText(pr)}})
+		if err != nil {
+			t.Fatalf("replay %d: %v", i, err)
+		}
+		if got := r.Text(); got != want[i] {
+			t.Errorf("replay %d = %q, want %q", i, got, want[i])
+		}
+	}
+	if m.Unused() != 0 {
+		t.Errorf("unused = %d", m.Unused())
+	}
+	_, err := p.Complete(ctx, &llm.Request{Messages: []llm.Message{llm.UserText("never asked")}})
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("err = %v, want ErrDiverged", err)
+	}
+}

@@ -1,0 +1,173 @@
+// Package scripted is a model that answers from a file of responses, in
+// order. Tests use it to drive agents through exact scenarios, and users can
+// use it to rehearse a pipeline without a model (`--model scripted/FILE`).
+//
+// The file is YAML (or JSON) holding a list of responses:
+//
+//   - text: "I will read the training script first."
+//     tool_calls:
+//   - name: read_file
+//     arguments: {path: train.py}
+//   - text: "Done."
+//   - error: {status: 500, message: "server error"}
+//
+// A response may also set usage ({input_tokens, output_tokens}); without it,
+// usage is estimated at four characters a token.
+package scripted
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mlrc/mlrc/llm"
+)
+
+// Response is one scripted answer.
+type Response struct {
+	Text      string     `yaml:"text" json:"text"`
+	ToolCalls []ToolCall `yaml:"tool_calls" json:"tool_calls"`
+	Usage     *llm.Usage `yaml:"usage" json:"usage"`
+	Error     *Error     `yaml:"error" json:"error"`
+}
+
+// ToolCall is one scripted tool call; Arguments is any YAML/JSON value.
+type ToolCall struct {
+	ID        string `yaml:"id" json:"id"`
+	Name      string `yaml:"name" json:"name"`
+	Arguments any    `yaml:"arguments" json:"arguments"`
+}
+
+// Error makes a scripted call fail like a provider would.
+type Error struct {
+	Status  int    `yaml:"status" json:"status"`
+	Message string `yaml:"message" json:"message"`
+}
+
+// Model answers requests with its responses in order.
+type Model struct {
+	name string
+
+	mu        sync.Mutex
+	responses []Response
+	next      int
+	requests  []llm.Request
+}
+
+// New returns a model answering with responses; name is used in errors.
+func New(name string, responses []Response) *Model {
+	return &Model{name: name, responses: responses}
+}
+
+// Load reads a script file.
+func Load(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scripted model: %w", err)
+	}
+	rs, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("scripted model %s: %w", path, err)
+	}
+	return New(path, rs), nil
+}
+
+// Parse reads a script from YAML or JSON.
+func Parse(b []byte) ([]Response, error) {
+	var rs []Response
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rs); err != nil {
+		return nil, fmt.Errorf("parse script (a YAML list of responses with text, tool_calls, usage or error): %w", err)
+	}
+	for i, r := range rs {
+		for j, c := range r.ToolCalls {
+			if c.Name == "" {
+				return nil, fmt.Errorf("response %d, tool call %d: name is missing", i+1, j+1)
+			}
+		}
+	}
+	return rs, nil
+}
+
+// Requests returns the requests received so far, for tests to inspect.
+func (m *Model) Requests() []llm.Request {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]llm.Request(nil), m.requests...)
+}
+
+// Remaining says how many responses are left.
+func (m *Model) Remaining() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.responses) - m.next
+}
+
+// Complete returns the next scripted response.
+func (m *Model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.requests = append(m.requests, *req)
+	if m.next >= len(m.responses) {
+		n := len(m.responses)
+		m.mu.Unlock()
+		return nil, fmt.Errorf("scripted model %s: all %d responses used; the script needs another for this request", m.name, n)
+	}
+	r := m.responses[m.next]
+	n := m.next
+	m.next++
+	m.mu.Unlock()
+
+	if r.Error != nil {
+		return nil, &llm.APIError{Provider: "scripted", Model: req.Model, Status: r.Error.Status, Message: r.Error.Message}
+	}
+	msg := llm.Message{Role: llm.RoleAssistant}
+	if r.Text != "" {
+		msg.Content = append(msg.Content, llm.Part{Type: llm.PartText, Text: r.Text})
+		if req.Stream != nil {
+			req.Stream(llm.Delta{Text: r.Text})
+		}
+	}
+	for j, c := range r.ToolCalls {
+		args, err := json.Marshal(c.Arguments)
+		if err != nil {
+			return nil, fmt.Errorf("scripted model %s: response %d: arguments: %w", m.name, n+1, err)
+		}
+		if c.Arguments == nil {
+			args = []byte("{}")
+		}
+		id := c.ID
+		if id == "" {
+			id = fmt.Sprintf("call_%d_%d", n+1, j+1)
+		}
+		tc := llm.ToolCall{ID: id, Name: c.Name, Arguments: args}
+		msg.Content = append(msg.Content, llm.Part{Type: llm.PartToolCall, ToolCall: &tc})
+		if req.Stream != nil {
+			req.Stream(llm.Delta{ToolIndex: j, ToolID: id, ToolName: c.Name})
+			req.Stream(llm.Delta{ToolIndex: j, ToolArgs: string(args)})
+		}
+	}
+	stop := llm.StopEnd
+	if len(r.ToolCalls) > 0 {
+		stop = llm.StopToolUse
+	}
+	usage := estimate(req, msg)
+	if r.Usage != nil {
+		usage = *r.Usage
+	}
+	return &llm.Response{Model: req.Model, Message: msg, StopReason: stop, Usage: usage}, nil
+}
+
+func estimate(req *llm.Request, out llm.Message) llm.Usage {
+	in, _ := json.Marshal(req)
+	o, _ := json.Marshal(out.Content)
+	return llm.Usage{InputTokens: int64(len(in)/4 + 1), OutputTokens: int64(len(o)/4 + 1)}
+}

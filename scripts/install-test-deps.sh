@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mlrc's tests (and experiments) use, when any is
+# missing. Safe to run again: it does nothing when all are present.
+set -euo pipefail
+
+packages=(
+  bubblewrap            # the experiment sandbox
+  python3               # experiments run with /usr/bin/python3
+  python3-numpy python3-pandas python3-sklearn python3-torch python3-xgboost
+  dataset-fashion-mnist # the fashion-mnist example task
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test dependencies: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "test dependencies: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
