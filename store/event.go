@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Event is one thing that happened in a run: a phase started, a metric, a
+// cost update… Type names it; Data is its JSON payload.
+type Event struct {
+	Seq  int64           `json:"seq"`
+	Time time.Time       `json:"time"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Emit records an event of type typ with data, marshalled to JSON, and
+// appends it to events.jsonl.
+func (r *Run) Emit(ctx context.Context, typ string, data any) error {
+	if typ == "" {
+		return fmt.Errorf("run %s: emit: no event type given", r.ID)
+	}
+	text, err := jsonText(data)
+	if err != nil {
+		return fmt.Errorf("run %s: emit %s: %w", r.ID, typ, err)
+	}
+	ev := Event{Time: now(), Type: typ}
+	if text != nil {
+		ev.Data = json.RawMessage(text.(string))
+	}
+	err = r.s.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO events (run_id, seq, time, type, data)
+			VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1), ?2, ?3, ?4)
+			RETURNING seq`, r.ID, timeText(ev.Time), typ, text).Scan(&ev.Seq)
+	})
+	if err != nil {
+		return fmt.Errorf("run %s: emit %s: %w", r.ID, typ, err)
+	}
+	if err := appendLine(filepath.Join(r.Dir, "events.jsonl"), ev); err != nil {
+		return fmt.Errorf("run %s: emit %s: %w", r.ID, typ, err)
+	}
+	return nil
+}
+
+// Events lists the run's events in order.
+func (r *Run) Events(ctx context.Context) ([]Event, error) {
+	rows, err := r.s.db.QueryContext(ctx, `SELECT seq, time, type, data FROM events WHERE run_id = ? ORDER BY seq`, r.ID)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: list events: %w", r.ID, err)
+	}
+	defer rows.Close()
+	var events []Event
+	for rows.Next() {
+		var ev Event
+		if err := rows.Scan(&ev.Seq, timeScan{&ev.Time}, &ev.Type, (*[]byte)(&ev.Data)); err != nil {
+			return nil, fmt.Errorf("run %s: list events: %w", r.ID, err)
+		}
+		events = append(events, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("run %s: list events: %w", r.ID, err)
+	}
+	return events, nil
+}
