@@ -30,11 +30,15 @@ type Recorder interface {
 	RecordCall(ctx context.Context, c Call) error
 }
 
-// RequestHash identifies a request by its content: model, system prompt,
-// messages, tools and settings, but not how it is delivered (streaming or
-// not). Two identical requests hash alike; replay uses this.
+// RequestHash identifies a request by its content: system prompt, messages,
+// tools and settings. It leaves out how the request is delivered (streaming
+// or not) and which model it is for, so that a run recorded with one model
+// can be replayed under another name (replay/RUN). Two requests alike in
+// content hash alike; replay answers them in recorded order.
 func RequestHash(req *Request) string {
-	b, err := json.Marshal(req)
+	r := *req
+	r.Model = ""
+	b, err := json.Marshal(&r)
 	if err != nil {
 		// Request holds only JSON-safe types; a failure here is a bug.
 		panic("llm: marshal request: " + err.Error())

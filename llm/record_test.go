@@ -18,6 +18,10 @@ func TestRequestHashIgnoresStreaming(t *testing.T) {
 	a := &Request{Model: "m", Messages: []Message{UserText("hi")}}
 	b := &Request{Model: "m", Messages: []Message{UserText("hi")}, Stream: func(Delta) {}}
 	c := &Request{Model: "m", Messages: []Message{UserText("hi!")}}
+	d := &Request{Model: "other", Messages: []Message{UserText("hi")}}
+	if RequestHash(a) != RequestHash(d) {
+		t.Error("the model name changed the hash: a recording could not be replayed under replay/RUN")
+	}
 	if RequestHash(a) != RequestHash(b) {
 		t.Error("streaming changed the hash")
 	}

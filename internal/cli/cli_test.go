@@ -115,6 +115,10 @@ func TestLLMProviders(t *testing.T) {
 			if !strings.Contains(string(reqs[0].Raw), `"hi"`) {
 				t.Errorf("prompt not sent: %s", reqs[0].Raw)
 			}
+			// No price is known for model "any": the cost says so.
+			if tt.model == "openai/any" && !strings.Contains(r.stderr, "cost unknown") {
+				t.Errorf("stderr does not say the price is unknown:\n%s", r.stderr)
+			}
 			// The call is a run in the store.
 			show := run(t, nil, "runs", "--runs-dir", dir)
 			if show.code != 0 || !strings.Contains(show.stdout, " llm ") || !strings.Contains(show.stdout, " done ") {
@@ -245,5 +249,28 @@ func TestRunsShow(t *testing.T) {
 	}
 	if r := run(t, nil, "runs", "show", "nonexistent", "--runs-dir", dir); r.code == 0 || !strings.Contains(r.stderr, "nonexistent") {
 		t.Errorf("show of a missing run: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// A recorded run answers again through replay/RUN with no model at all.
+func TestLLMReplay(t *testing.T) {
+	srv := fakeserver.New(fakeserver.Text("recorded answer"))
+	defer srv.Close()
+	dir := t.TempDir()
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x"}
+	if r := run(t, env, "llm", "--runs-dir", dir, "--model", "openai/gpt-4o-mini", "--system", "be brief", "what?"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	list := run(t, nil, "runs", "--runs-dir", dir)
+	id := strings.Fields(strings.Split(strings.TrimSpace(list.stdout), "\n")[1])[0]
+	srv.Close()
+
+	r := run(t, nil, "llm", "--runs-dir", dir, "--model", "replay/"+id, "--system", "be brief", "what?")
+	if r.code != 0 || r.stdout != "recorded answer\n" {
+		t.Fatalf("replay: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "llm", "--runs-dir", dir, "--model", "replay/"+id, "something else")
+	if r.code == 0 || !strings.Contains(r.stderr, "diverged") {
+		t.Fatalf("replay of an unrecorded prompt: exit %d, stderr %s", r.code, r.stderr)
 	}
 }

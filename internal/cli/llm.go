@@ -122,7 +122,7 @@ func (a *app) finishRun(s *session, err error) {
 	}
 	msg = a.redact.String(msg)
 	if status != "done" {
-		s.log.Error("run ended", "status", status, "err", msg)
+		s.log.Info("run ended", "status", status, "err", msg)
 	}
 	if serr := s.run.SetStatus(ctx, status, msg); serr != nil {
 		s.log.Error("record run status", "err", serr)

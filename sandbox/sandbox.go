@@ -1,0 +1,97 @@
+// Package sandbox runs untrusted experiment code: no network, a read-only
+// system, the workspace as the only writable place (plus a private /tmp),
+// protected files read-only, nothing of the user's home, the run store, the
+// held-out labels or other runs, limits on memory, CPU time, file size and
+// processes, a wall-clock timeout that kills the whole process group, bounded
+// output capture and a scrubbed environment.
+//
+// The strong implementation uses bubblewrap (Debian's bwrap). Without it a
+// weaker fallback built from Go (namespaces, rlimits) is used, and Result
+// says so: callers must show Isolation to the user, never hide it.
+package sandbox
+
+import (
+	"context"
+	"time"
+)
+
+// Runner runs one command in a sandbox. Infrastructure failures (bwrap could
+// not start) are errors; everything the command itself does — a non-zero
+// exit, a timeout, running out of memory — is in the Result.
+type Runner interface {
+	Run(ctx context.Context, spec Spec) (*Result, error)
+}
+
+// Mount makes a host path visible inside the sandbox, at the same path
+// unless Target is set. Only Writable mounts can be written.
+type Mount struct {
+	Source   string
+	Target   string
+	Writable bool
+}
+
+// Limits bound one run. Zero means the default below.
+type Limits struct {
+	Wall     time.Duration // whole run, then the process group is killed
+	Memory   int64         // bytes
+	CPUTime  time.Duration // CPU seconds
+	FileSize int64         // largest file the command may write, bytes
+	Procs    int           // processes and threads
+	Output   int64         // bytes kept per stream (head and tail)
+}
+
+// Defaults for Limits.
+const (
+	DefaultWall     = 10 * time.Minute
+	DefaultMemory   = 4 << 30
+	DefaultFileSize = 1 << 30
+	DefaultProcs    = 256
+	DefaultOutput   = 1 << 20
+)
+
+// Spec says what to run and what it may see.
+type Spec struct {
+	// Command is the argv; use {"/bin/sh", "-c", line} for a shell line.
+	Command []string
+	// Dir is the working directory inside the sandbox.
+	Dir string
+	// Mounts are what the command may see beyond the read-only system.
+	Mounts []Mount
+	// ReadOnly lists paths inside writable mounts that must stay read-only
+	// (a task's protected files).
+	ReadOnly []string
+	// Env is the whole environment; nothing is inherited from mlrc's own
+	// (so no API keys). PATH, HOME=/tmp, OMP_NUM_THREADS=1 and the like are
+	// set when missing.
+	Env    map[string]string
+	Limits Limits
+}
+
+// Output is one captured stream: its head and tail when it was longer than
+// the limit, with the number of bytes left out between them.
+type Output struct {
+	Text      string // head + marker + tail when truncated
+	Total     int64  // bytes the command wrote
+	Truncated bool
+}
+
+// Result is what happened.
+type Result struct {
+	ExitCode int    // -1 when killed by a signal
+	Signal   string // e.g. "killed", when killed
+	Stdout   Output
+	Stderr   Output
+	Duration time.Duration
+	TimedOut bool // killed at the wall-clock limit
+	OOM      bool // ran out of memory
+	// Notes are the limits hit, as sentences for the agent: "killed after
+	// 600 s (the run's time limit)", "out of memory at 4 GiB", "output
+	// truncated at 1 MiB", "left background processes; they were killed".
+	Notes []string
+	// Isolation names the sandbox used: "bwrap", or "fallback: …" with what
+	// the fallback cannot enforce.
+	Isolation string
+}
+
+// OK reports whether the command exited 0 within its limits.
+func (r *Result) OK() bool { return r.ExitCode == 0 && !r.TimedOut && !r.OOM }
