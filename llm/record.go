@@ -12,7 +12,8 @@ import (
 // Call is one recorded model call: what was asked, what came back, what it
 // cost and how long it took. Calls are what make a run replayable.
 type Call struct {
-	Seq         int64           `json:"seq"` // order within the run, set by the store
+	Seq         int64           `json:"seq"`            // order within the run, set by the store
+	Step        int64           `json:"step,omitempty"` // the run step it belongs to (its seq), set by the store
 	Provider    string          `json:"provider"`
 	Model       string          `json:"model"`
 	RequestHash string          `json:"request_hash"`

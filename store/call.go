@@ -29,12 +29,6 @@ func (sr stepRecorder) RecordCall(ctx context.Context, c llm.Call) error {
 	return sr.st.run.recordCall(ctx, c, sr.st)
 }
 
-// callLine is one line of llm-calls.jsonl.
-type callLine struct {
-	Step int64 `json:"step,omitempty"` // the step's Seq
-	llm.Call
-}
-
 func (r *Run) recordCall(ctx context.Context, c llm.Call, st *Step) error {
 	req := c.Request
 	if req == nil {
@@ -52,9 +46,9 @@ func (r *Run) recordCall(ctx context.Context, c llm.Call, st *Step) error {
 		c.Started = now()
 	}
 	var stepID any
-	var stepSeq int64
+	c.Step = 0
 	if st != nil {
-		stepID, stepSeq = st.id, st.seq
+		stepID, c.Step = st.id, st.seq
 	}
 	err = r.s.write(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO llm_calls
@@ -72,7 +66,7 @@ func (r *Run) recordCall(ctx context.Context, c llm.Call, st *Step) error {
 		return fmt.Errorf("run %s: record call: %w", r.ID, err)
 	}
 	c.Request = req
-	if err := appendLine(filepath.Join(r.Dir, "llm-calls.jsonl"), callLine{Step: stepSeq, Call: c}); err != nil {
+	if err := appendLine(filepath.Join(r.Dir, "llm-calls.jsonl"), c); err != nil {
 		return fmt.Errorf("run %s: record call %d: %w", r.ID, c.Seq, err)
 	}
 	return nil
@@ -81,10 +75,11 @@ func (r *Run) recordCall(ctx context.Context, c llm.Call, st *Step) error {
 // Calls returns the run's calls in order, for replay. Latency is kept to the
 // millisecond and times come back in UTC.
 func (r *Run) Calls(ctx context.Context) ([]llm.Call, error) {
-	rows, err := r.s.db.QueryContext(ctx, `SELECT seq, provider, model, request_hash, request, response, error,
-			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, price_unknown,
-			started_at, latency_ms
-		FROM llm_calls WHERE run_id = ? ORDER BY seq`, r.ID)
+	rows, err := r.s.db.QueryContext(ctx, `SELECT c.seq, COALESCE(s.seq, 0), c.provider, c.model, c.request_hash,
+			c.request, c.response, c.error,
+			c.input_tokens, c.output_tokens, c.cache_read_tokens, c.cache_write_tokens, c.cost_usd, c.price_unknown,
+			c.started_at, c.latency_ms
+		FROM llm_calls c LEFT JOIN steps s ON s.id = c.step_id WHERE c.run_id = ? ORDER BY c.seq`, r.ID)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: list calls: %w", r.ID, err)
 	}
@@ -93,7 +88,7 @@ func (r *Run) Calls(ctx context.Context) ([]llm.Call, error) {
 	for rows.Next() {
 		var c llm.Call
 		var latency int64
-		if err := rows.Scan(&c.Seq, &c.Provider, &c.Model, &c.RequestHash,
+		if err := rows.Scan(&c.Seq, &c.Step, &c.Provider, &c.Model, &c.RequestHash,
 			(*[]byte)(&c.Request), (*[]byte)(&c.Response), &c.Error,
 			&c.Usage.InputTokens, &c.Usage.OutputTokens, &c.Usage.CacheReadTokens, &c.Usage.CacheWriteTokens,
 			&c.Cost.USD, &c.Cost.Unknown, timeScan{&c.Started}, &latency); err != nil {

@@ -279,6 +279,11 @@ func TestRunLifecycle(t *testing.T) {
 	if got, want := callSteps(t, s, run.ID), map[int64]int64{1: 1, 2: 1, 3: 2, 4: 0}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("call → step = %v, want %v", got, want)
 	}
+	for i, want := range []int64{1, 1, 2, 0} {
+		if got[i].Step != want {
+			t.Errorf("Calls()[%d].Step = %d, want %d", i, got[i].Step, want)
+		}
+	}
 
 	// The human-readable copies.
 	lines := readLines(t, filepath.Join(run.Dir, "llm-calls.jsonl"))
