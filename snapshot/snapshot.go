@@ -1,0 +1,148 @@
+// Package snapshot records a workspace's files as commits in a git
+// repository kept outside the workspace, so that the code the agent cannot
+// see cannot be changed by it either: every step's state can be restored,
+// diffed against the prototype, and replayed.
+package snapshot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Repo is a git repository whose work tree is a workspace.
+type Repo struct {
+	gitDir   string
+	workTree string
+	mu       sync.Mutex // git's index is one per repository
+}
+
+// Open opens (creating if needed) the repository at gitDir for workTree.
+func Open(ctx context.Context, gitDir, workTree string) (*Repo, error) {
+	if _, err := exec.LookPath("git"); err != nil {
+		return nil, errors.New("snapshot: git is not installed: apt-get install git")
+	}
+	gitDir, err := filepath.Abs(gitDir)
+	if err != nil {
+		return nil, err
+	}
+	workTree, err = filepath.Abs(workTree)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{gitDir: gitDir, workTree: workTree}
+	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil {
+		if err := os.MkdirAll(gitDir, 0o755); err != nil {
+			return nil, fmt.Errorf("snapshot: %w", err)
+		}
+		cmd := exec.CommandContext(ctx, "git", "init", "--quiet", "--bare", gitDir)
+		cmd.Env = gitEnv()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("snapshot: git init: %v: %s", err, out)
+		}
+		if _, err := r.git(ctx, "config", "core.bare", "false"); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// WorkTree returns the workspace directory.
+func (r *Repo) WorkTree() string { return r.workTree }
+
+func (r *Repo) git(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"--git-dir", r.gitDir, "--work-tree", r.workTree}, args...)...)
+	cmd.Dir = r.workTree
+	cmd.Env = gitEnv()
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("snapshot: git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// Commit records the workspace as it is now and returns the commit id. When
+// nothing changed since the last commit it returns that commit and false.
+func (r *Repo) Commit(ctx context.Context, message string) (id string, changed bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// --force: a .gitignore written into the workspace must not hide files
+	// from the record; only Python's caches are left out.
+	if _, err := r.git(ctx, "add", "--all", "--force", "--", ".",
+		":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob)**/.ipynb_checkpoints/**"); err != nil {
+		return "", false, err
+	}
+	head, _ := r.git(ctx, "rev-parse", "--verify", "--quiet", "HEAD")
+	if head != "" {
+		if _, err := r.git(ctx, "diff", "--cached", "--quiet", "HEAD"); err == nil {
+			return head, false, nil
+		}
+	}
+	if _, err := r.git(ctx, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", message); err != nil {
+		return "", false, err
+	}
+	id, err = r.git(ctx, "rev-parse", "HEAD")
+	return id, true, err
+}
+
+// Restore makes the workspace exactly commit id: changed files are put back,
+// files added since are removed.
+func (r *Repo) Restore(ctx context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.git(ctx, "read-tree", "--reset", "-u", id); err != nil {
+		return err
+	}
+	if _, err := r.git(ctx, "clean", "-fdxq"); err != nil {
+		return err
+	}
+	_, err := r.git(ctx, "update-ref", "HEAD", id)
+	return err
+}
+
+// Diff returns the unified diff between two commits ("" for the first
+// commit means the empty tree is not used: from must be a commit).
+func (r *Repo) Diff(ctx context.Context, from, to string, paths ...string) (string, error) {
+	args := append([]string{"diff", "--no-color", "--stat", "--patch", from, to, "--"}, paths...)
+	return r.git(ctx, args...)
+}
+
+// Files lists the files of commit id.
+func (r *Repo) Files(ctx context.Context, id string) ([]string, error) {
+	out, err := r.git(ctx, "ls-tree", "-r", "--name-only", id)
+	if err != nil || out == "" {
+		return nil, err
+	}
+	return strings.Split(out, "\n"), nil
+}
+
+// Export writes the files of commit id into dir (a fresh workspace for a
+// tree-search node or a validation re-run).
+func (r *Repo) Export(ctx context.Context, id, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.gitDir, "--work-tree", dir, "checkout", "--force", id, "--", ".")
+	cmd.Env = append(gitEnv(), "GIT_INDEX_FILE="+filepath.Join(dir, ".mlrc-export-index"))
+	out, err := cmd.CombinedOutput()
+	os.Remove(filepath.Join(dir, ".mlrc-export-index"))
+	if err != nil {
+		return fmt.Errorf("snapshot: export %s: %v: %s", id, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// gitEnv isolates git from the user's configuration and names the author.
+func gitEnv() []string {
+	return append(os.Environ(),
+		"GIT_AUTHOR_NAME=mlrc", "GIT_AUTHOR_EMAIL=mlrc@localhost",
+		"GIT_COMMITTER_NAME=mlrc", "GIT_COMMITTER_EMAIL=mlrc@localhost",
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0")
+}

@@ -1,0 +1,84 @@
+package snapshot
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, name, text string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, dir, name string) string {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return "<missing>"
+	}
+	return string(b)
+}
+
+func TestCommitRestoreDiffExport(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	ws := filepath.Join(base, "ws")
+	os.MkdirAll(ws, 0o755)
+	write(t, ws, "train.py", "print(1)\n")
+	write(t, ws, "data/train.csv", "a,b\n1,2\n")
+	r, err := Open(ctx, filepath.Join(base, "snap.git"), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, changed, err := r.Commit(ctx, "prototype")
+	if err != nil || !changed {
+		t.Fatalf("first commit: %v %v", changed, err)
+	}
+	if _, err := os.Stat(filepath.Join(ws, ".git")); err == nil {
+		t.Error("a .git appeared in the workspace: the agent could rewrite history")
+	}
+	if c, changed, _ := r.Commit(ctx, "nothing"); changed || c != c1 {
+		t.Errorf("commit without changes = %s, %v; want %s, false", c, changed, c1)
+	}
+	write(t, ws, "train.py", "print(2)\n")
+	write(t, ws, "extra.py", "x = 1\n")
+	write(t, ws, "__pycache__/x.pyc", "junk")
+	c2, changed, err := r.Commit(ctx, "step 1")
+	if err != nil || !changed || c2 == c1 {
+		t.Fatalf("second commit: %s %v %v", c2, changed, err)
+	}
+	files, _ := r.Files(ctx, c2)
+	if got := strings.Join(files, ","); got != "data/train.csv,extra.py,train.py" {
+		t.Errorf("files = %s (pycache must be excluded)", got)
+	}
+	diff, err := r.Diff(ctx, c1, c2)
+	if err != nil || !strings.Contains(diff, "-print(1)") || !strings.Contains(diff, "+print(2)") || !strings.Contains(diff, "extra.py") {
+		t.Errorf("diff = %s, %v", diff, err)
+	}
+	if err := r.Restore(ctx, c1); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, ws, "train.py"); got != "print(1)\n" {
+		t.Errorf("restored train.py = %q", got)
+	}
+	if got := read(t, ws, "extra.py"); got != "<missing>" {
+		t.Errorf("extra.py survived the restore: %q", got)
+	}
+	out := filepath.Join(base, "node")
+	if err := r.Export(ctx, c2, out); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, out, "train.py") + read(t, out, "data/train.csv"); got != "print(2)\na,b\n1,2\n" {
+		t.Errorf("exported = %q", got)
+	}
+	// The workspace is untouched by the export.
+	if got := read(t, ws, "train.py"); got != "print(1)\n" {
+		t.Errorf("export changed the workspace: %q", got)
+	}
+}
