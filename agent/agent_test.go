@@ -207,3 +207,44 @@ func TestClip(t *testing.T) {
 		t.Error("short text changed")
 	}
 }
+
+func TestFuncTool(t *testing.T) {
+	type params struct {
+		Path  string `json:"path" jsonschema:"file to read"`
+		Start int    `json:"start,omitempty"`
+	}
+	var got params
+	tool := NewFunc("read", "Read a file.", func(_ context.Context, p params) (Result, error) {
+		got = p
+		return Result{Content: "ok"}, nil
+	})
+	def := tool.Definition()
+	if !strings.Contains(string(def.Parameters), `"required":["path"]`) || !strings.Contains(string(def.Parameters), "file to read") {
+		t.Errorf("schema = %s", def.Parameters)
+	}
+	tests := []struct {
+		args    string
+		wantErr string
+	}{
+		{`{"path":"a.py","start":3}`, ""},
+		{`{"start":3}`, "path"},
+		{`{"path":5}`, "path"},
+		{`{"path":"a","extra":1}`, "extra"},
+		{`not json`, "not valid JSON"},
+	}
+	for _, tt := range tests {
+		r, err := tool.Call(context.Background(), json.RawMessage(tt.args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.wantErr == "" {
+			if r.IsError || got.Path != "a.py" || got.Start != 3 {
+				t.Errorf("%s: %+v, params %+v", tt.args, r, got)
+			}
+			continue
+		}
+		if !r.IsError || !strings.Contains(r.Content, tt.wantErr) {
+			t.Errorf("%s: result %+v, want a tool error naming %q", tt.args, r, tt.wantErr)
+		}
+	}
+}
