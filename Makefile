@@ -6,11 +6,12 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 BIN     := bin/mlrc
 
-.PHONY: help build demo test test-deps unit lint clean
+.PHONY: help build demo deps test unit lint clean
 
 help:
 	@echo "make build      build $(BIN)"
-	@echo "make demo       build and run mlrc's main job on the example (needs a model: see README)"
+	@echo "make demo       install what experiments need (apt), build, and run mlrc's main job on the digits example"
+	@echo "                (needs a model: see README)"
 	@echo "make test       install what the tests need (apt), then lint and run every test"
 	@echo "make unit       run the tests only"
 	@echo "make lint       gofmt, go vet, go mod tidy check"
@@ -19,16 +20,16 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
 
 # The main job. Until `mlrc research` lands, the most complete working
-# command: check the set-up, then ask the model for research ideas on the
-# example task.
-demo: build
+# command: the ExperimentAgent implements a plan on the digits task (data
+# from scikit-learn, no download) in the sandbox.
+demo: deps build
 	./$(BIN) doctor --skip-model || true
-	./$(BIN) llm --system "$$(cat examples/demo/system.txt)" - < examples/demo/prompt.txt
+	./$(BIN) experiment --task examples/tasks/digits --plan examples/demo/plan.md --auto
 
-test: test-deps lint unit
+test: deps lint unit
 
-test-deps:
-	./scripts/install-test-deps.sh
+deps:
+	./scripts/install-deps.sh
 
 unit:
 	$(GO) test -count=1 -timeout 30m ./...

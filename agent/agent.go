@@ -223,7 +223,7 @@ func (a *Agent) call(ctx context.Context, tools map[string]Tool, c llm.ToolCall)
 		return o, false, nil
 	}
 	args := c.Arguments
-	if len(args) == 0 {
+	if t := strings.TrimSpace(string(args)); t == "" || t == "null" {
 		args = json.RawMessage("{}")
 	}
 	r, err := t.Call(ctx, args)

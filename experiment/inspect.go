@@ -71,7 +71,7 @@ func describeCSV(r io.Reader, sep rune, show int) (string, error) {
 	}
 	type col struct {
 		missing, numeric, ints int
-		distinct           map[string]bool
+		distinct               map[string]bool
 	}
 	cols := make([]col, len(header))
 	for i := range cols {

@@ -7,7 +7,16 @@
 //
 // The strong implementation uses bubblewrap (Debian's bwrap). Without it a
 // weaker fallback built from Go (namespaces, rlimits) is used, and Result
-// says so: callers must show Isolation to the user, never hide it.
+// says so: callers must show Isolation to the user, never hide it. New
+// picks one.
+//
+// Both start the command under a small /bin/sh shim that is pid 1 of a new
+// pid namespace and dies with mlrc: killing it kills the whole run, and it
+// outlives the command so that processes left in the background can be
+// found, reported and killed. Memory and process counts are limited by a
+// per-run cgroup (v1 memory and pids controllers, when mlrc may create
+// one), else by RLIMIT_AS and RLIMIT_NPROC; file size and CPU time by
+// rlimits. Result.Isolation says which were used.
 package sandbox
 
 import (
@@ -34,7 +43,7 @@ type Mount struct {
 type Limits struct {
 	Wall     time.Duration // whole run, then the process group is killed
 	Memory   int64         // bytes
-	CPUTime  time.Duration // CPU seconds
+	CPUTime  time.Duration // CPU time per process; zero: none beyond Wall
 	FileSize int64         // largest file the command may write, bytes
 	Procs    int           // processes and threads
 	Output   int64         // bytes kept per stream (head and tail)
@@ -85,11 +94,12 @@ type Result struct {
 	TimedOut bool // killed at the wall-clock limit
 	OOM      bool // ran out of memory
 	// Notes are the limits hit, as sentences for the agent: "killed after
-	// 600 s (the run's time limit)", "out of memory at 4 GiB", "output
-	// truncated at 1 MiB", "left background processes; they were killed".
+	// 600 s (the time limit)", "out of memory (limit 4 GiB)", "output
+	// truncated at 1 MiB (stdout: 1.0 GiB written)", "background processes
+	// were left running and have been killed".
 	Notes []string
-	// Isolation names the sandbox used: "bwrap", or "fallback: …" with what
-	// the fallback cannot enforce.
+	// Isolation names the sandbox used: "bwrap: …", or "fallback: …" with
+	// what the fallback cannot enforce, and how the limits were enforced.
 	Isolation string
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -228,4 +229,32 @@ func (o *openSteps) only() *Step {
 		return st
 	}
 	return nil
+}
+
+// AbandonSteps ends every step of the run still marked running — steps a
+// killed process left open — with status stopped and output {"interrupted":
+// true}, and returns their seqs. A resumed run calls it before going on.
+func (r *Run) AbandonSteps(ctx context.Context) ([]int64, error) {
+	var seqs []int64
+	err := r.s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE steps SET status = ?, output = '{"interrupted":true}', ended_at = ?
+			WHERE run_id = ? AND status = ? RETURNING seq`, StatusStopped, timeText(now()), r.ID, StatusRunning)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s int64
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			seqs = append(seqs, s)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run %s: abandon steps: %w", r.ID, err)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	return seqs, nil
 }

@@ -701,3 +701,35 @@ func integrityCheck(t *testing.T, db *sql.DB) {
 		t.Fatalf("integrity_check = %q, want ok", res)
 	}
 }
+
+func TestAbandonSteps(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	run, err := s.CreateRun(ctx, NewRun{Kind: "experiment", RunsDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := run.BeginStep(ctx, "p", "agent", nil)
+	run.BeginStep(ctx, "p", "agent", nil)
+	run.BeginStep(ctx, "p", "agent", nil)
+	a.End(ctx, StatusDone, nil)
+	reopened, _ := s.Run(ctx, run.ID)
+	seqs, err := reopened.AbandonSteps(ctx)
+	if err != nil || fmt.Sprint(seqs) != "[2 3]" {
+		t.Fatalf("abandoned %v, %v; want [2 3]", seqs, err)
+	}
+	steps, _ := reopened.Steps(ctx)
+	for _, st := range steps {
+		want := map[int64]string{1: StatusDone, 2: StatusStopped, 3: StatusStopped}[st.Seq]
+		if st.Status != want {
+			t.Errorf("step %d status %s, want %s", st.Seq, st.Status, want)
+		}
+	}
+	if seqs, _ := reopened.AbandonSteps(ctx); len(seqs) != 0 {
+		t.Errorf("second abandon = %v", seqs)
+	}
+}

@@ -119,6 +119,9 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.llmCommand(),
 		a.runsCommand(),
 		a.doctorCommand(),
+		a.taskCommand(),
+		a.experimentCommand(),
+		a.resumeCommand(),
 	)
 	return root
 }

@@ -105,6 +105,13 @@ func (a *app) model(name string, st *store.Store, meter *llm.Meter, rec llm.Reco
 	if err != nil {
 		return nil, err
 	}
+	return a.dress(name, backend, meter, rec), nil
+}
+
+// dress puts the named model's backend behind the run's middleware, as
+// model does. One backend dressed for several recorders keeps one state (a
+// replay's position, an HTTP client).
+func (a *app) dress(name string, backend llm.Provider, meter *llm.Meter, rec llm.Recorder) llm.Provider {
 	provider, model, _ := providers.Parse(name)
 	pol := a.cfg.RetryPolicy()
 	pol.OnRetry = func(attempt int, delay time.Duration, err error) {
@@ -114,7 +121,7 @@ func (a *app) model(name string, st *store.Store, meter *llm.Meter, rec llm.Reco
 	if rec != nil {
 		stack.Recorder = redactingRecorder{next: rec, a: a}
 	}
-	return stack.Wrap(backend), nil
+	return stack.Wrap(backend)
 }
 
 func (a *app) meter() *llm.Meter {

@@ -36,10 +36,35 @@ func (s *session) close() {
 // directory); the log goes to the terminal too, at the configured level.
 // Both pass through the secret redactor.
 func (a *app) startRun(ctx context.Context, st *store.Store, kind, model string) (*session, error) {
-	run, err := st.CreateRun(ctx, store.NewRun{Kind: kind, Model: model, Config: a.cfg, RunsDir: a.cfg.RunsDir})
+	return a.startRunConfig(ctx, st, kind, model, runConfig{Settings: a.cfg})
+}
+
+// startRunConfig creates a run storing config, for commands that resume.
+func (a *app) startRunConfig(ctx context.Context, st *store.Store, kind, model string, config runConfig) (*session, error) {
+	run, err := st.CreateRun(ctx, store.NewRun{Kind: kind, Model: model, Config: config, RunsDir: a.cfg.RunsDir})
 	if err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
+	return a.openSession(run)
+}
+
+// reopenRun continues an existing run: status running again, same log.
+func (a *app) reopenRun(ctx context.Context, st *store.Store, id string) (*session, error) {
+	run, err := st.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := run.SetStatus(ctx, store.StatusRunning, ""); err != nil {
+		return nil, err
+	}
+	s, err := a.openSession(run)
+	if err == nil {
+		s.log.Info("run resumed")
+	}
+	return s, err
+}
+
+func (a *app) openSession(run *store.Run) (*session, error) {
 	f, err := os.OpenFile(filepath.Join(run.Dir, "log.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("run log: %w", err)

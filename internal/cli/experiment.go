@@ -1,0 +1,333 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlrc/mlrc/agent"
+	"github.com/mlrc/mlrc/experiment"
+	"github.com/mlrc/mlrc/llm"
+	"github.com/mlrc/mlrc/llm/replay"
+	"github.com/mlrc/mlrc/sandbox"
+	"github.com/mlrc/mlrc/store"
+	"github.com/mlrc/mlrc/task"
+)
+
+// experimentParams are the settings of an experiment run, stored with the
+// run so that `mlrc resume` continues it exactly.
+type experimentParams struct {
+	Task     string `json:"task"` // absolute task directory
+	Plan     string `json:"plan,omitempty"`
+	PlanFile string `json:"plan_file,omitempty"`
+	Model    string `json:"model"`
+	Search   string `json:"search"`
+	Human    bool   `json:"human"`
+	Every    int    `json:"gate_every,omitempty"`
+	MaxSteps int    `json:"max_steps,omitempty"`
+	Workers  int    `json:"workers,omitempty"`
+	Seed     int    `json:"seed"`
+}
+
+// runConfig is what a run stores as its config: mlrc's settings and the
+// command's own.
+type runConfig struct {
+	Settings   any               `json:"settings"`
+	Experiment *experimentParams `json:"experiment,omitempty"`
+}
+
+func (a *app) experimentCommand() *cobra.Command {
+	var p experimentParams
+	var auto bool
+	cmd := &cobra.Command{
+		Use:   "experiment --task DIR [--plan FILE] [--model M] [--search linear|tree] [--auto|--human] [--max-steps N]",
+		Short: "Run the ExperimentAgent on a task: implement a plan, run, debug and improve",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if p.Task == "" {
+				return usageError("--task DIR is required: a task directory with task.yaml (e.g. examples/tasks/digits)")
+			}
+			if auto && p.Human {
+				return usageError("--auto and --human exclude each other")
+			}
+			switch p.Search {
+			case "linear", "tree":
+			default:
+				return usageError("--search %q: want linear or tree", p.Search)
+			}
+			abs, err := filepath.Abs(p.Task)
+			if err != nil {
+				return err
+			}
+			p.Task = abs
+			if p.PlanFile != "" {
+				plan, err := readPlan(p.PlanFile)
+				if err != nil {
+					return usageError("%w", err)
+				}
+				p.Plan = plan
+			}
+			return a.runExperiment(cmd.Context(), &p, "")
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.Task, "task", "", "task directory (with task.yaml)")
+	f.StringVar(&p.PlanFile, "plan", "", "research plan: a Markdown/text file, or ideas.json from `mlrc idea` (its top idea)")
+	f.StringVar(&p.Search, "search", "linear", "search: linear (one agent) or tree (drafts, debugging, improvement)")
+	f.BoolVar(&auto, "auto", false, "run without human gates (the default)")
+	f.BoolVar(&p.Human, "human", false, "ask a person at gates: before the first run, every --gate-every steps, before the final answer")
+	f.IntVar(&p.Every, "gate-every", 5, "with --human, a checkpoint every N steps")
+	f.IntVar(&p.MaxSteps, "max-steps", 0, "most agent steps (default: the task's limits.max_steps)")
+	f.IntVar(&p.Workers, "workers", 2, "with --search tree, parallel workers")
+	f.IntVar(&p.Seed, "seed", 0, "seed passed to the task as MLRC_SEED")
+	return cmd
+}
+
+// readPlan reads a plan file: text, or an ideas.json whose first idea is
+// taken (the ranking's top).
+func readPlan(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read plan: %w", err)
+	}
+	if strings.HasSuffix(strings.ToLower(path), ".json") {
+		var doc struct {
+			Ideas []json.RawMessage `json:"ideas"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil || len(doc.Ideas) == 0 {
+			return "", fmt.Errorf("plan %s: a JSON plan must be an ideas.json with an \"ideas\" list (from `mlrc idea`)", path)
+		}
+		var pretty strings.Builder
+		var v any
+		json.Unmarshal(doc.Ideas[0], &v)
+		out, _ := json.MarshalIndent(v, "", "  ")
+		pretty.WriteString("The chosen idea, as JSON:\n")
+		pretty.Write(out)
+		return pretty.String(), nil
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", fmt.Errorf("plan %s is empty", path)
+	}
+	return string(b), nil
+}
+
+func (a *app) resumeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume RUN",
+		Short: "Continue a killed or stopped run from its last completed step",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			info, err := func() (store.RunInfo, error) {
+				defer st.Close()
+				run, err := st.Run(ctx, args[0])
+				if err != nil {
+					return store.RunInfo{}, err
+				}
+				return run.Info(ctx)
+			}()
+			if err != nil {
+				return usageError("%w (list runs with `mlrc runs`)", err)
+			}
+			if info.Status == store.StatusDone {
+				return usageError("run %s is already done; nothing to resume", info.ID)
+			}
+			var rc runConfig
+			if err := json.Unmarshal(info.Config, &rc); err != nil || rc.Experiment == nil {
+				return usageError("run %s (%s) cannot be resumed: only experiment runs can", info.ID, info.Kind)
+			}
+			return a.runExperiment(ctx, rc.Experiment, info.ID)
+		},
+	}
+}
+
+// runExperiment starts the run (resumeID empty) or continues it.
+func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID string) (err error) {
+	t, err := task.Load(p.Task)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	if p.Model == "" {
+		if p.Model, err = a.modelName(ctx); err != nil {
+			return err
+		}
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	backend, err := a.backend(p.Model, st)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	runner, isolation, err := a.sandbox()
+	if err != nil {
+		return err
+	}
+
+	var s *session
+	if resumeID == "" {
+		s, err = a.startRunConfig(ctx, st, "experiment", p.Model, runConfig{Settings: a.cfg, Experiment: p})
+	} else {
+		s, err = a.reopenRun(ctx, st, resumeID)
+	}
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	defer func() { a.finishRun(s, err) }()
+
+	meter := a.meter()
+	model, err := a.model(p.Model, st, meter, s.run)
+	if err != nil {
+		return err
+	}
+	if resumeID != "" {
+		if model, err = a.resumeModel(ctx, s.run, meter, model); err != nil {
+			return err
+		}
+	}
+	out := a.env.Stdout
+	fmt.Fprintf(out, "run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
+	if !strings.HasPrefix(isolation, "bwrap") {
+		fmt.Fprintf(a.env.Stderr, "mlrc: WARNING: experiments run with weaker isolation: %s\n", isolation)
+	}
+	cfg := experiment.Config{
+		Task: t, Sandbox: runner, Isolation: isolation, Python: a.cfg.Python, Seed: p.Seed,
+		Model: model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log,
+		Catalog:  experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
+		Progress: a.progress(meter),
+		// Each call recorded with its own step: tree search runs nodes in
+		// parallel, so several steps are open at once.
+		ModelFor: func(rec llm.Recorder) agent.Model { return a.dress(p.Model, backend, meter, rec) },
+	}
+	if p.Human {
+		cfg.Gates = experiment.Gates{Human: &experiment.Terminal{In: a.env.Stdin, Out: out}, Every: p.Every}
+	}
+	var res *experiment.Result
+	switch p.Search {
+	case "tree":
+		res, err = experiment.Tree(ctx, cfg, experiment.TreeOptions{Workers: p.Workers})
+	default:
+		res, err = experiment.Run(ctx, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	usage, cost, _ := meter.Totals()
+	fmt.Fprintf(out, "\nended: %s after %d steps\n", res.Reason, res.Steps)
+	fmt.Fprintf(out, "baseline %s = %.6g\n", res.Metric, res.Baseline)
+	if res.Best != nil {
+		fmt.Fprintf(out, "best     %s = %.6g (run %d, %s)\n", res.Metric, *res.Best.Metric, res.Best.Run, change(res.Baseline, *res.Best.Metric))
+		fmt.Fprintf(out, "best code: %s (diff: %s)\n", res.BestDir, filepath.Join(s.run.Dir, "best.diff"))
+	} else {
+		fmt.Fprintf(out, "no run beat the baseline\n")
+	}
+	fmt.Fprintf(out, "tokens %d · cost %s · run directory %s\n", usage.Total(), costText(cost), s.run.Dir)
+	return nil
+}
+
+// resumeModel answers the steps that were cut off from their recorded
+// calls, so no call already made is sent again, and starts the meter from
+// what the run has spent.
+func (a *app) resumeModel(ctx context.Context, run *store.Run, meter *llm.Meter, live llm.Provider) (llm.Provider, error) {
+	abandoned, err := run.AbandonSteps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	calls, err := run.Calls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cut := map[int64]bool{}
+	for _, s := range abandoned {
+		cut[s] = true
+	}
+	var reuse []llm.Call
+	var usage llm.Usage
+	var cost llm.Cost
+	for _, c := range calls {
+		usage, cost = usage.Add(c.Usage), cost.Add(c.Cost)
+		if cut[c.Step] && c.Response != nil {
+			reuse = append(reuse, c)
+		}
+	}
+	meter.Restore(usage, cost, len(calls))
+	if len(reuse) > 0 {
+		a.log.Info("reusing recorded answers of interrupted steps", "calls", len(reuse))
+	}
+	return replay.Prefer(reuse, live), nil
+}
+
+func change(base, best float64) string {
+	if base == 0 {
+		return fmt.Sprintf("%+.6g", best-base)
+	}
+	return fmt.Sprintf("%+.2f%% vs baseline", 100*(best-base)/abs(base))
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// progress prints one line per event: step, action, metric so far, tokens
+// and cost so far.
+func (a *app) progress(meter *llm.Meter) func(experiment.Event) {
+	start := time.Now()
+	return func(e experiment.Event) {
+		out := a.env.Stdout
+		switch e.Kind {
+		case "step":
+			usage, cost, _ := meter.Totals()
+			metric := "-"
+			if e.Metric != nil {
+				metric = fmt.Sprintf("%.6g", *e.Metric)
+			}
+			best := "-"
+			if e.Best != nil {
+				best = fmt.Sprintf("%.6g", *e.Best)
+			}
+			fmt.Fprintf(out, "step %3d │ %-60s │ metric %s · best %s │ %d tok · %s · %s\n", e.Step, clipLine(e.Action, 60), metric, best,
+				usage.Total(), costText(cost), time.Since(start).Round(time.Second))
+		default:
+			if e.Message != "" {
+				fmt.Fprintf(out, "%s: %s\n", e.Kind, e.Message)
+			}
+		}
+	}
+}
+
+func clipLine(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// sandbox returns the configured sandbox and a name for its isolation: the
+// kind, or the warning that says how a fallback is weaker.
+func (a *app) sandbox() (sandbox.Runner, string, error) {
+	r, warning, err := sandbox.New(a.cfg.Sandbox)
+	if err != nil {
+		return nil, "", err
+	}
+	if warning != "" {
+		return r, warning, nil
+	}
+	return r, a.cfg.Sandbox, nil
+}

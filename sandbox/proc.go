@@ -1,0 +1,119 @@
+//go:build linux
+
+package sandbox
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// proc is one process as /proc/<pid>/stat shows it.
+type proc struct {
+	pid, ppid, sid int
+	state          byte
+	comm           string
+}
+
+// procs lists the host's processes.
+func procs() map[int]proc {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	ps := make(map[int]proc, len(ents))
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp session …; comm may hold spaces and
+		// parentheses, so split at the last ')'.
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 4 {
+			continue
+		}
+		p := proc{pid: pid, comm: s[open+1 : end], state: f[0][0]}
+		p.ppid, _ = strconv.Atoi(f[1])
+		p.sid, _ = strconv.Atoi(f[3])
+		ps[pid] = p
+	}
+	return ps
+}
+
+// leftovers are the run's processes still alive after its command exited:
+// descendants of the first process (the shim, pid root) and members of its
+// session, except the shim, zombies, and the init of a nested pid
+// namespace (bwrap's reaper, which only waits for the others).
+func leftovers(root int) []proc {
+	ps := procs()
+	children := map[int][]int{}
+	for _, p := range ps {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	run := map[int]bool{}
+	queue := []int{root}
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		for _, c := range children[pid] {
+			if !run[c] {
+				run[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	for _, p := range ps {
+		if p.sid == root {
+			run[p.pid] = true
+		}
+	}
+	var left []proc
+	for pid := range run {
+		p, ok := ps[pid]
+		if !ok || pid == root || p.state == 'Z' || p.state == 'X' || nsInit(pid) {
+			continue
+		}
+		left = append(left, p)
+	}
+	return left
+}
+
+// nsInit reports whether pid is pid 1 in its innermost pid namespace.
+func nsInit(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			f := strings.Fields(v)
+			return len(f) > 1 && f[len(f)-1] == "1"
+		}
+	}
+	return false
+}
+
+// names lists the distinct command names of ps.
+func names(ps []proc) []string {
+	seen := map[string]bool{}
+	var ns []string
+	for _, p := range ps {
+		if !seen[p.comm] {
+			seen[p.comm] = true
+			ns = append(ns, p.comm)
+		}
+	}
+	sort.Strings(ns)
+	return ns
+}

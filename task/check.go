@@ -1,0 +1,58 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mlrc/mlrc/sandbox"
+)
+
+// Baseline is the score of a task's untouched prototype.
+type Baseline struct {
+	Task    *Task
+	Score   *Score
+	Prepare *sandbox.Result // nil when the task has no prepare step
+	Run     *sandbox.Result
+	// Elapsed is the whole check: setup, run and evaluation.
+	Elapsed time.Duration
+}
+
+// Check runs the task's prototype once as mlrc would: set up l, run the
+// experiment, evaluate. A step that fails is a *StepError.
+func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*Baseline, error) {
+	start := time.Now()
+	b := &Baseline{Task: t}
+	var err error
+	if b.Prepare, err = t.Setup(ctx, r, l, opt); err != nil {
+		return b, err
+	}
+	if b.Run, err = t.Run(ctx, r, l, opt); err != nil {
+		return b, fmt.Errorf("run %s: %w", t.Name, err)
+	}
+	if !b.Run.OK() {
+		return b, &StepError{Step: "run", Reason: "the prototype " + failure(b.Run, "limits.run_timeout"), Result: b.Run}
+	}
+	if b.Score, err = t.Evaluate(ctx, r, l, opt); err != nil {
+		return b, err
+	}
+	b.Elapsed = time.Since(start)
+	return b, nil
+}
+
+// Check loads the task in dir and checks it in a temporary layout that is
+// removed afterwards.
+func Check(ctx context.Context, dir string, r sandbox.Runner, opt Options) (*Baseline, error) {
+	t, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "mlrc-check-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	return t.Check(ctx, r, Layout{Workspace: filepath.Join(tmp, "workspace"), Private: filepath.Join(tmp, "private")}, opt)
+}
