@@ -34,6 +34,8 @@ type Config struct {
 	RunsDir string `yaml:"runs_dir"`
 	// Store is the SQLite run store; default RunsDir/mlrc.db.
 	Store string `yaml:"store"`
+	// Literature is the local literature index; default RunsDir/literature.db.
+	Literature string `yaml:"literature"`
 	// Python runs experiments.
 	Python string `yaml:"python"`
 	// Sandbox is the sandbox tool: "bwrap", or "none" for the weaker fallback.
@@ -88,6 +90,14 @@ func (c Config) StorePath() string {
 		return c.Store
 	}
 	return filepath.Join(c.RunsDir, "mlrc.db")
+}
+
+// LiteraturePath returns where the literature index lives.
+func (c Config) LiteraturePath() string {
+	if c.Literature != "" {
+		return c.Literature
+	}
+	return filepath.Join(c.RunsDir, "literature.db")
 }
 
 // RetryPolicy returns the retry settings for model calls.
@@ -167,6 +177,7 @@ const (
 	EnvRunsDir       = "MLRC_RUNS_DIR"
 	EnvStore         = "MLRC_STORE"
 	EnvPython        = "MLRC_PYTHON"
+	EnvLiterature    = "MLRC_LITERATURE"
 	EnvBudgetTokens  = "MLRC_BUDGET_TOKENS"
 	EnvBudgetDollars = "MLRC_BUDGET_DOLLARS"
 	EnvLogLevel      = "MLRC_LOG_LEVEL"
@@ -176,7 +187,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	if getenv == nil {
 		return nil
 	}
-	str := map[string]*string{EnvModel: &cfg.Model, EnvRunsDir: &cfg.RunsDir, EnvStore: &cfg.Store, EnvPython: &cfg.Python, EnvLogLevel: &cfg.Log.Level}
+	str := map[string]*string{EnvModel: &cfg.Model, EnvRunsDir: &cfg.RunsDir, EnvStore: &cfg.Store, EnvPython: &cfg.Python, EnvLogLevel: &cfg.Log.Level, EnvLiterature: &cfg.Literature}
 	for k, p := range str {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			*p = v

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   bubblewrap            # the experiment sandbox
   git                   # workspace snapshots
+  poppler-utils         # pdftotext, the fallback for PDF papers
   python3               # experiments run with /usr/bin/python3
   python3-numpy python3-pandas python3-sklearn python3-torch python3-xgboost python3-scipy
   dataset-fashion-mnist # the fashion-mnist example task

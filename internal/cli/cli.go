@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlrc/mlrc/config"
 	"github.com/mlrc/mlrc/llm/providers"
+	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/secret"
 )
 
@@ -40,6 +41,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
+	paper.Close() // the PDF engine, if a command started it
 	if err == nil {
 		return 0
 	}
@@ -122,6 +124,8 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.taskCommand(),
 		a.experimentCommand(),
 		a.resumeCommand(),
+		a.ideaCommand(),
+		a.litCommand(),
 	)
 	return root
 }
@@ -160,7 +164,7 @@ func (a *app) load(cmd *cobra.Command) error {
 		return usageError("%w", err)
 	}
 	a.cfg = cfg
-	a.redact = secret.FromEnv(getenv, providers.KeyVars(cfg.Endpoints())...)
+	a.redact = secret.FromEnv(getenv, append(providers.KeyVars(cfg.Endpoints()), literatureKeyVars...)...)
 	a.log = slog.New(a.redact.Handler(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: level(cfg.Log.Level)})))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlrc/mlrc/agent"
 	"github.com/mlrc/mlrc/experiment"
+	"github.com/mlrc/mlrc/idea"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/replay"
 	"github.com/mlrc/mlrc/sandbox"
@@ -89,27 +90,22 @@ func (a *app) experimentCommand() *cobra.Command {
 	return cmd
 }
 
-// readPlan reads a plan file: text, or an ideas.json whose first idea is
-// taken (the ranking's top).
+// readPlan reads a plan file: text or Markdown, or an ideas.json from
+// mlrc idea, whose first idea (the chosen one) becomes the plan.
 func readPlan(path string) (string, error) {
+	if strings.HasSuffix(strings.ToLower(path), ".json") {
+		res, err := idea.Read(path)
+		if err != nil {
+			return "", fmt.Errorf("plan: %w", err)
+		}
+		if len(res.Ideas) == 0 {
+			return "", fmt.Errorf("plan %s holds no idea", path)
+		}
+		return idea.PlanText(res.Ideas[0]), nil
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read plan: %w", err)
-	}
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
-		var doc struct {
-			Ideas []json.RawMessage `json:"ideas"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil || len(doc.Ideas) == 0 {
-			return "", fmt.Errorf("plan %s: a JSON plan must be an ideas.json with an \"ideas\" list (from `mlrc idea`)", path)
-		}
-		var pretty strings.Builder
-		var v any
-		json.Unmarshal(doc.Ideas[0], &v)
-		out, _ := json.MarshalIndent(v, "", "  ")
-		pretty.WriteString("The chosen idea, as JSON:\n")
-		pretty.Write(out)
-		return pretty.String(), nil
 	}
 	if strings.TrimSpace(string(b)) == "" {
 		return "", fmt.Errorf("plan %s is empty", path)

@@ -24,6 +24,9 @@ type Reply struct {
 	Status   int
 	Body     string
 	Header   map[string]string // e.g. {"Retry-After": "1"}
+	// Dynamic, when set, makes the reply from the request (tests whose
+	// answers depend on what the client sent, such as retrieved ids).
+	Dynamic func(Request) Reply
 }
 
 // Text is a reply holding text.
@@ -98,6 +101,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
+	if rep.Dynamic != nil {
+		rep = rep.Dynamic(Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Raw: raw})
+	}
 	for k, v := range rep.Header {
 		w.Header().Set(k, v)
 	}

@@ -1,0 +1,122 @@
+// Package idea is the IdeaAgent: from papers to ranked, feasible research
+// hypotheses with experiment plans. It extracts research elements (tasks,
+// gaps, keywords) as validated structured output, retrieves related work
+// from the literature (keeping each work's provenance), proposes typed
+// candidate ideas that cite what they build on, checks their novelty
+// against the literature index, merges near-duplicates, has a reviewer
+// score them, and ranks them.
+//
+// The result is written as ideas.json (schema: docs/IDEAS.md) and ideas.md.
+package idea
+
+import "github.com/mlrc/mlrc/lit"
+
+// Elements are what a paper contributes to the research: the tasks it
+// addresses, the gaps it leaves, its keywords.
+type Elements struct {
+	Tasks    []string `json:"research_tasks" jsonschema:"the research tasks the papers address, one sentence each"`
+	Gaps     []string `json:"research_gaps" jsonschema:"limitations or open problems the papers leave, one sentence each"`
+	Keywords []string `json:"keywords" jsonschema:"5 to 10 search keywords or short phrases for finding related work"`
+}
+
+// Plan is how an idea is tested.
+type Plan struct {
+	Datasets         []string `json:"datasets" jsonschema:"data used; with a task only the task's workspace data"`
+	Models           []string `json:"models" jsonschema:"models or methods to implement"`
+	Baselines        []string `json:"baselines" jsonschema:"what the idea is compared with"`
+	Metrics          []string `json:"metrics" jsonschema:"how results are measured"`
+	Ablations        []string `json:"ablations" jsonschema:"parts removed or varied to show what matters"`
+	Steps            []string `json:"steps" jsonschema:"the implementation steps in order"`
+	SuccessCriterion string   `json:"success_criterion" jsonschema:"a measurable condition, e.g. 'test accuracy at least 1 point above the baseline'"`
+	Compute          string   `json:"compute_estimate" jsonschema:"expected compute, e.g. '10 CPU-minutes, 2 GiB'"`
+}
+
+// Ref is a retrieved work an idea builds on, with its provenance.
+type Ref struct {
+	ID     string `json:"id" jsonschema:"the id of a retrieved work, exactly as listed"`
+	Source string `json:"source" jsonschema:"the source of that work, exactly as listed"`
+	Title  string `json:"title,omitempty"`
+	How    string `json:"how" jsonschema:"how the idea uses or departs from this work"`
+}
+
+// Idea is one research hypothesis with its plan.
+type Idea struct {
+	ID         string `json:"id"`
+	Title      string `json:"title" jsonschema:"a short title"`
+	Problem    string `json:"problem" jsonschema:"the problem addressed"`
+	Rationale  string `json:"rationale" jsonschema:"why the idea should work, grounded in the papers and related work"`
+	Hypothesis string `json:"hypothesis" jsonschema:"a falsifiable statement"`
+	Method     string `json:"method" jsonschema:"what is done, concretely"`
+	Plan       Plan   `json:"experiment_plan"`
+	BuildsOn   []Ref  `json:"builds_on" jsonschema:"retrieved works this idea builds on (at least one)"`
+
+	Novelty    *Novelty `json:"novelty,omitempty"`
+	Review     *Review  `json:"review,omitempty"`
+	Score      float64  `json:"score"`
+	Rank       int      `json:"rank"`
+	MergedFrom []string `json:"merged_from,omitempty"`
+}
+
+// Novelty is the check against the literature index: the closest prior
+// works and how close they are (0 = nothing like it, 1 = the same).
+type Novelty struct {
+	Score   float64   `json:"score"`
+	Closest []Closest `json:"closest"`
+}
+
+// Closest is a prior work close to an idea.
+type Closest struct {
+	Work       lit.Work `json:"work"`
+	Similarity float64  `json:"similarity"`
+}
+
+// Criteria are what the reviewer scores, from MLR-Copilot's review plus
+// feasibility.
+var Criteria = []string{"clarity", "validity", "rigor", "innovativeness", "generalizability", "feasibility"}
+
+// Review is the reviewer's verdict on one idea: 1 (poor) to 5 (excellent)
+// on each criterion, each with its reason.
+type Review struct {
+	Clarity          Judgement `json:"clarity"`
+	Validity         Judgement `json:"validity"`
+	Rigor            Judgement `json:"rigor"`
+	Innovativeness   Judgement `json:"innovativeness"`
+	Generalizability Judgement `json:"generalizability"`
+	Feasibility      Judgement `json:"feasibility"`
+	Summary          string    `json:"summary" jsonschema:"two sentences: the idea's main strength and weakness"`
+}
+
+// Judgement is one criterion's score and reason.
+type Judgement struct {
+	Score  int    `json:"score" jsonschema:"1 (poor) to 5 (excellent)"`
+	Reason string `json:"reason"`
+}
+
+func (r *Review) judgements() []Judgement {
+	return []Judgement{r.Clarity, r.Validity, r.Rigor, r.Innovativeness, r.Generalizability, r.Feasibility}
+}
+
+// PaperRef names an input paper.
+type PaperRef struct {
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Title  string `json:"title"`
+}
+
+// Result is everything the IdeaAgent produced; it is ideas.json.
+type Result struct {
+	Schema    string     `json:"schema"` // "mlrc.ideas/v1"
+	Papers    []PaperRef `json:"papers"`
+	Task      string     `json:"task,omitempty"`
+	Model     string     `json:"model,omitempty"`
+	Elements  Elements   `json:"elements"`
+	Queries   []string   `json:"queries"`
+	Retrieved []lit.Work `json:"retrieved"`
+	// Ideas are ranked, best first.
+	Ideas []Idea `json:"ideas"`
+	// Feedback is what the person said at the gate, in order.
+	Feedback []string `json:"feedback,omitempty"`
+}
+
+// SchemaVersion names the ideas.json format.
+const SchemaVersion = "mlrc.ideas/v1"

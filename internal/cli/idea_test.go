@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/mlrc/mlrc/idea"
+	"github.com/mlrc/mlrc/lit"
+	"github.com/mlrc/mlrc/llm/fakeserver"
+	"github.com/mlrc/mlrc/llm/scripted"
+)
+
+// shared returns a path in ../shared, skipping when it is absent.
+func shared(t *testing.T, rel string) string {
+	t.Helper()
+	p, _ := filepath.Abs(filepath.Join("../../../shared", rel))
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("../shared is absent (%v): this test reads %s", err, rel)
+	}
+	return p
+}
+
+var retrievedID = regexp.MustCompile(`- id (\S+) \(source ([^,)]+)`)
+
+// proposeFromPrompt answers propose_ideas citing the first works that the
+// prompt lists as retrieved: the ids are whatever the index returned.
+func proposeFromPrompt(req fakeserver.Request) fakeserver.Reply {
+	ids := retrievedID.FindAllStringSubmatch(string(req.Raw), -1)
+	var ideas []any
+	for i, title := range []string{"Character n-gram and embedding fusion for relatedness", "Ranking loss fine-tuning for relatedness", "Pairwise features with gradient boosting"} {
+		ref := ids[min(i, len(ids)-1)]
+		ideas = append(ideas, map[string]any{
+			"id": "", "title": title, "problem": "lexical overlap misses paraphrase", "rationale": "see the cited work",
+			"hypothesis": title + " raises Spearman over the Dice baseline", "method": "implement " + title, "score": 0, "rank": 0,
+			"builds_on": []any{map[string]any{"id": ref[1], "source": ref[2], "how": "builds on its features"}},
+			"experiment_plan": map[string]any{"datasets": []string{"data/train.csv"}, "models": []string{"ridge"}, "baselines": []string{"Dice"},
+				"metrics": []string{"spearman"}, "ablations": []string{"without char n-grams"}, "steps": []string{"featurize", "fit"},
+				"success_criterion": "spearman at least 0.02 above the baseline", "compute_estimate": "5 CPU-minutes"},
+		})
+	}
+	return fakeserver.Reply{Response: &scripted.Response{ToolCalls: []scripted.ToolCall{{Name: "propose_ideas", Arguments: map[string]any{"ideas": ideas}}}}}
+}
+
+func reviewReply(feasibility int) fakeserver.Reply {
+	j := func(s int) map[string]any { return map[string]any{"score": s, "reason": "as argued"} }
+	return tool("review_idea", map[string]any{"clarity": j(4), "validity": j(4), "rigor": j(3), "innovativeness": j(3),
+		"generalizability": j(3), "feasibility": j(feasibility), "summary": "sound and feasible"})
+}
+
+// mlrc idea on the SemRel paper and task, through the OpenAI wire format,
+// with the literature index built from the corpus sample.
+func TestIdeaOnSemrel(t *testing.T) {
+	paperPath := shared(t, "papers/semrel_paper.md")
+	corpus := shared(t, "corpus/arxiv-ml-abstracts-2k.jsonl")
+	runs := t.TempDir()
+	ctx := context.Background()
+	indexPath := filepath.Join(runs, "literature.db")
+	ix, err := lit.OpenIndex(ctx, indexPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.AddFile(ctx, corpus); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+
+	srv := fakeserver.New(
+		// A malformed answer first: keywords must be a list.
+		tool("research_elements", map[string]any{"research_tasks": []string{"rate relatedness"}, "research_gaps": []string{"x"}, "keywords": "semantic relatedness"}),
+		tool("research_elements", map[string]any{
+			"research_tasks": []string{"predict the semantic relatedness of English sentence pairs"},
+			"research_gaps":  []string{"lexical overlap baselines ignore paraphrase and word order", "few methods for low-resource languages"},
+			"keywords":       []string{"semantic textual relatedness", "sentence similarity", "sentence embeddings"},
+		}),
+		fakeserver.Reply{Dynamic: proposeFromPrompt},
+		reviewReply(5), reviewReply(2), reviewReply(4),
+	)
+	defer srv.Close()
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x"}
+	r := run(t, env, "idea", "--runs-dir", runs, "--model", "openai/gpt-4o-mini", "--paper", paperPath,
+		"--task", "../../examples/tasks/semrel", "--auto", "--offline", "--n", "3")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 6 {
+		t.Fatalf("%d model calls, want 6", len(reqs))
+	}
+	if body := string(reqs[1].Raw); !strings.Contains(body, "do not match the schema") {
+		t.Errorf("the retry does not carry the validation error:\n%.1500s", body)
+	}
+	if body := string(reqs[2].Raw); !strings.Contains(body, "data/train.csv") || !strings.Contains(body, "no new data collection") {
+		t.Errorf("the generator was not told the task's constraints:\n%.3000s", body)
+	}
+	m := regexp.MustCompile(`ideas: (\S+ideas\.json)`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no ideas.json in output:\n%s", r.stdout)
+	}
+	raw, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Schema-valid against the Result type's JSON Schema.
+	schema, _ := jsonschema.For[idea.Result](nil)
+	resolved, _ := schema.Resolve(nil)
+	var generic any
+	json.Unmarshal(raw, &generic)
+	if err := resolved.Validate(generic); err != nil {
+		t.Errorf("ideas.json does not validate: %v", err)
+	}
+	res, err := idea.Read(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Ideas) != 3 || res.Ideas[0].Rank != 1 || res.Ideas[0].Score < res.Ideas[1].Score || res.Ideas[1].Score < res.Ideas[2].Score {
+		t.Fatalf("ranking: %+v", res.Ideas)
+	}
+	retrieved := map[string]lit.Work{}
+	for _, w := range res.Retrieved {
+		retrieved[w.Source+" "+w.ID] = w
+	}
+	for _, i := range res.Ideas {
+		for _, ref := range i.BuildsOn {
+			w, ok := retrieved[ref.Source+" "+ref.ID]
+			if !ok || w.Title == "" || ref.Title != w.Title {
+				t.Errorf("idea %q cites %+v, not a retrieved index work", i.Title, ref)
+			}
+		}
+		if i.Novelty == nil || i.Review == nil {
+			t.Errorf("idea %q lacks its novelty check or review", i.Title)
+		}
+	}
+	// The index found relevant work for the SemRel keywords.
+	relevant := 0
+	for _, w := range res.Retrieved {
+		if strings.Contains(strings.ToLower(w.Title+w.Abstract), "semantic") || strings.Contains(strings.ToLower(w.Title+w.Abstract), "sentence") {
+			relevant++
+		}
+	}
+	if relevant < 3 {
+		t.Errorf("only %d of %d retrieved works look relevant", relevant, len(res.Retrieved))
+	}
+	if res.Task != "semrel" || res.Papers[0].Title == "" {
+		t.Errorf("task %q, papers %+v", res.Task, res.Papers)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(m[1]), "ideas.md")); err != nil {
+		t.Error(err)
+	}
+	// The chosen idea is a plan for mlrc experiment.
+	plan, err := readPlan(m[1])
+	if err != nil || !strings.Contains(plan, res.Ideas[0].Title) || !strings.Contains(plan, "Success criterion") {
+		t.Errorf("plan from ideas.json: %v\n%s", err, plan)
+	}
+}

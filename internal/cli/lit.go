@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlrc/mlrc/lit"
+	"github.com/mlrc/mlrc/paper"
+)
+
+func (a *app) litCommand() *cobra.Command {
+	var index string
+	cmd := &cobra.Command{
+		Use:   "lit",
+		Short: "The local literature index: build it from JSONL/Markdown files, search it, time it",
+	}
+	cmd.PersistentFlags().StringVar(&index, "index", "", "literature index file (default: literature: in the config, or <runs-dir>/literature.db)")
+	path := func() string {
+		if index != "" {
+			return index
+		}
+		return a.cfg.LiteraturePath()
+	}
+	cmd.AddCommand(a.litIndexCommand(path), a.litSearchCommand(path), a.litBenchCommand(path))
+	return cmd
+}
+
+func (a *app) litIndexCommand(path func() string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "index FILE...",
+		Short: "Add works to the index: JSONL (gzipped or not; one work a line) or text/Markdown files",
+		Long: `Add works to the literature index, creating it when needed.
+
+A JSONL file has one JSON object a line: {"id", "title", "abstract", "year",
+"authors", "categories"}; gzip is recognised by content. A text or Markdown
+file becomes one work: its first line is the title, the text after it the
+abstract. Adding a work whose id is already indexed replaces it.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			ctx := cmd.Context()
+			for _, f := range files {
+				if _, err := os.Stat(f); err != nil {
+					return usageError("%w", err)
+				}
+			}
+			ix, err := lit.OpenIndex(ctx, path(), lit.WithPDF(pdfTitleAbstract))
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			start := time.Now()
+			added := 0
+			for _, f := range files {
+				t := time.Now()
+				n, err := ix.AddFile(ctx, f)
+				if err != nil {
+					return err
+				}
+				added += n
+				fmt.Fprintf(a.env.Stdout, "%s: %d works in %s\n", f, n, seconds(time.Since(t)))
+			}
+			total, err := ix.Count(ctx)
+			if err != nil {
+				return err
+			}
+			took := time.Since(start)
+			fmt.Fprintf(a.env.Stdout, "indexed %d works in %s (%.0f works/s); %s holds %d works\n",
+				added, seconds(took), float64(added)/took.Seconds(), ix.Path(), total)
+			return nil
+		},
+	}
+}
+
+func (a *app) litSearchCommand(path func() string) *cobra.Command {
+	var k int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "search QUERY [-n K] [--json]",
+		Short: "Search the index by BM25 (title and abstract) and print the best works",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if k <= 0 {
+				return usageError("-n %d: want a positive number of works", k)
+			}
+			ix, err := a.openLit(ctx, path())
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			hits, err := ix.Search(ctx, strings.Join(args, " "), k)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if hits == nil {
+					hits = []lit.Hit{}
+				}
+				return writeJSON(a, hits)
+			}
+			if len(hits) == 0 {
+				fmt.Fprintln(a.env.Stdout, "no works match")
+				return nil
+			}
+			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "RANK\tSCORE\tID\tYEAR\tTITLE")
+			for _, h := range hits {
+				year := ""
+				if h.Work.Year > 0 {
+					year = fmt.Sprint(h.Work.Year)
+				}
+				fmt.Fprintf(w, "%d\t%.2f\t%s\t%s\t%s\n", h.Rank, h.Score, h.Work.ID, year, h.Work.Title)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().IntVarP(&k, "number", "n", lit.DefaultK, "number of works")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) litBenchCommand(path func() string) *cobra.Command {
+	var corpus string
+	var runs int
+	cmd := &cobra.Command{
+		Use:   "bench [--corpus FILE] [--runs N]",
+		Short: "Time searches of the index; with --corpus, build a fresh index of FILE first and time that too",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if runs < 1 {
+				return usageError("--runs %d: want at least 1", runs)
+			}
+			var ix *lit.Index
+			if corpus != "" {
+				if _, err := os.Stat(corpus); err != nil {
+					return usageError("%w", err)
+				}
+				dir, err := os.MkdirTemp("", "mlrc-lit-bench-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				if ix, err = lit.OpenIndex(ctx, filepath.Join(dir, "literature.db")); err != nil {
+					return err
+				}
+				start := time.Now()
+				n, err := ix.AddFile(ctx, corpus)
+				if err != nil {
+					ix.Close()
+					return err
+				}
+				took := time.Since(start)
+				size := ""
+				if st, err := os.Stat(ix.Path()); err == nil {
+					size = fmt.Sprintf(", %d MB", st.Size()>>20)
+				}
+				fmt.Fprintf(a.env.Stdout, "build: %d works in %s, %.0f works/s%s\n", n, seconds(took), float64(n)/took.Seconds(), size)
+			} else {
+				var err error
+				if ix, err = a.openLit(ctx, path()); err != nil {
+					return err
+				}
+			}
+			defer ix.Close()
+			n, err := ix.Count(ctx)
+			if err != nil {
+				return err
+			}
+			res := lit.Bench(ctx, ix, lit.BenchQueries, runs)
+			if res.Err != nil {
+				return res.Err
+			}
+			fmt.Fprintf(a.env.Stdout, "search (top %d of %d works, %d queries × %d runs): %s\n",
+				lit.DefaultK, n, len(lit.BenchQueries), runs, res)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&corpus, "corpus", "", "JSONL corpus to index into a temporary index (e.g. ../shared/corpus/arxiv-ml-abstracts.jsonl.gz)")
+	cmd.Flags().IntVar(&runs, "runs", 5, "times each query is run")
+	return cmd
+}
+
+// openLit opens an existing literature index.
+func (a *app) openLit(ctx context.Context, path string) (*lit.Index, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, usageError("no literature index at %s: build one with mlrc lit index FILE.jsonl.gz", path)
+	}
+	return lit.OpenIndex(ctx, path)
+}
+
+// pdfTitleAbstract reads a PDF's title and abstract for the index.
+func pdfTitleAbstract(ctx context.Context, path string) (string, string, error) {
+	p, err := paper.Load(ctx, path, paper.Options{Offline: true})
+	if err != nil {
+		return "", "", err
+	}
+	return p.Title, p.Abstract, nil
+}

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlrc/mlrc/lit"
+)
+
+const litFixture = `{"id": "arXiv:2501.00001", "title": "Semantic Textual Relatedness across Languages", "abstract": "We measure how related two sentences are.", "year": 2025}
+{"id": "arXiv:2501.00002", "title": "Graph Neural Networks for Molecules", "abstract": "Message passing on molecular graphs.", "year": 2024}
+{"id": "arXiv:2501.00003", "title": "A Survey of Diffusion Models", "abstract": "Diffusion models generate images.", "year": 2023}
+`
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLitIndexAndSearch(t *testing.T) {
+	corpus := writeFile(t, "corpus.jsonl", litFixture)
+	notes := writeFile(t, "notes.md", "# Molecule generation notes\n\nEquivariant diffusion for molecules.\n")
+	index := filepath.Join(t.TempDir(), "lit.db")
+
+	r := run(t, nil, "lit", "index", corpus, notes, "--index", index)
+	if r.code != 0 {
+		t.Fatalf("index: code %d, stderr %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "indexed 4 works") || !strings.Contains(r.stdout, "holds 4 works") {
+		t.Fatalf("index output:\n%s", r.stdout)
+	}
+
+	r = run(t, nil, "lit", "search", "graph neural networks", "--index", index)
+	if r.code != 0 {
+		t.Fatalf("search: code %d, stderr %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "RANK") ||
+		!strings.Contains(lines[1], "arXiv:2501.00002") || !strings.Contains(lines[1], "2024") ||
+		!strings.Contains(lines[1], "Graph Neural Networks for Molecules") {
+		t.Fatalf("search output:\n%s", r.stdout)
+	}
+
+	// Unquoted words are one query; -n bounds the hits.
+	r = run(t, nil, "lit", "search", "--index", index, "--json", "-n", "1", "molecules", "diffusion")
+	if r.code != 0 {
+		t.Fatalf("search --json: code %d, stderr %s", r.code, r.stderr)
+	}
+	var hits []lit.Hit
+	if err := json.Unmarshal([]byte(r.stdout), &hits); err != nil {
+		t.Fatalf("search --json output %q: %v", r.stdout, err)
+	}
+	if len(hits) != 1 || hits[0].Rank != 1 || !strings.HasPrefix(hits[0].Work.ID, "file:") {
+		t.Fatalf("search --json: %+v, want the notes (both words) alone", hits)
+	}
+
+	r = run(t, nil, "lit", "search", "--index", index, "--json", "xyzzy")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("search without hits: code %d, stdout %q", r.code, r.stdout)
+	}
+	r = run(t, nil, "lit", "search", "--index", index, "xyzzy")
+	if r.code != 0 || !strings.Contains(r.stdout, "no works match") {
+		t.Fatalf("search without hits: code %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+func TestLitDefaultIndexPath(t *testing.T) {
+	runs := t.TempDir()
+	corpus := writeFile(t, "corpus.jsonl", litFixture)
+	if r := run(t, nil, "--runs-dir", runs, "lit", "index", corpus); r.code != 0 {
+		t.Fatalf("index: code %d, stderr %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(runs, "literature.db")); err != nil {
+		t.Fatalf("default index: %v", err)
+	}
+	r := run(t, nil, "--runs-dir", runs, "lit", "search", "diffusion")
+	if r.code != 0 || !strings.Contains(r.stdout, "arXiv:2501.00003") {
+		t.Fatalf("search the default index: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	// The configured index (MLRC_LITERATURE, or literature: in mlrc.yaml).
+	configured := filepath.Join(t.TempDir(), "configured.db")
+	env := map[string]string{"MLRC_LITERATURE": configured}
+	if r := run(t, env, "lit", "index", corpus); r.code != 0 {
+		t.Fatalf("index: code %d, stderr %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(configured); err != nil {
+		t.Fatalf("configured index: %v", err)
+	}
+	if r := run(t, env, "lit", "search", "diffusion"); r.code != 0 || !strings.Contains(r.stdout, "arXiv:2501.00003") {
+		t.Fatalf("search the configured index: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestLitErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.db")
+	pdf := writeFile(t, "paper.pdf", "%PDF-1.7\n")
+	bad := writeFile(t, "bad.jsonl", litFixture+"{not json}\n")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"search without an index", []string{"lit", "search", "x", "--index", missing}, 2,
+			"no literature index at " + missing + ": build one with mlrc lit index FILE.jsonl.gz"},
+		{"bench without an index", []string{"lit", "bench", "--index", missing}, 2, "no literature index at"},
+		{"index a missing file", []string{"lit", "index", "nope.jsonl", "--index", missing}, 2, "nope.jsonl"},
+		{"index a broken PDF", []string{"lit", "index", pdf, "--index", filepath.Join(t.TempDir(), "x.db")}, 1, "paper.pdf"},
+		{"a bad line", []string{"lit", "index", bad, "--index", filepath.Join(t.TempDir(), "y.db")}, 1, "line 4"},
+		{"search without a query", []string{"lit", "search", "--index", missing}, 1, "requires at least 1 arg"},
+		{"-n 0", []string{"lit", "search", "x", "-n", "0", "--index", missing}, 2, "-n 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, nil, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("code %d, stderr %q; want code %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a failed search created the index file")
+	}
+}
+
+// A real PDF is indexed by its title and abstract.
+func TestLitIndexPDF(t *testing.T) {
+	pdf := shared(t, "papers/rcpp_eddelbuettel2011_jss.pdf")
+	index := filepath.Join(t.TempDir(), "p.db")
+	if r := run(t, nil, "lit", "index", pdf, "--index", index); r.code != 0 || !strings.Contains(r.stdout, ": 1 works") {
+		t.Fatalf("index: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	r := run(t, nil, "lit", "search", "seamless R C++ integration", "--index", index)
+	if r.code != 0 || !strings.Contains(r.stdout, "Rcpp: Seamless R and C++ Integration") {
+		t.Fatalf("search: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestLitBench(t *testing.T) {
+	corpus := writeFile(t, "corpus.jsonl", litFixture)
+	r := run(t, nil, "lit", "bench", "--corpus", corpus, "--runs", "1")
+	if r.code != 0 {
+		t.Fatalf("bench: code %d, stderr %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"build: 3 works in", "works/s", "p50", "p90", "p99"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("bench output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
