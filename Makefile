@@ -10,7 +10,7 @@ BIN     := bin/mlrc
 
 help:
 	@echo "make build      build $(BIN)"
-	@echo "make demo       install what experiments need (apt), build, and run mlrc's main job on the digits example"
+	@echo "make demo       install what experiments need (apt), build, and run mlrc research on the digits example"
 	@echo "                (needs a model: see README)"
 	@echo "make test       install what the tests need (apt), then lint and run every test"
 	@echo "make unit       run the tests only"
@@ -19,12 +19,13 @@ help:
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
 
-# The main job. Until `mlrc research` lands, the most complete working
-# command: the ExperimentAgent implements a plan on the digits task (data
-# from scikit-learn, no download) in the sandbox.
+# The main job: a whole research run — ideas from the Fashion-MNIST paper
+# (arXiv metadata the repository carries), experiments on the digits task
+# (data from scikit-learn, no download) in the sandbox, validation over
+# three seeds, and the report in the run directory.
 demo: deps build
 	./$(BIN) doctor --skip-model || true
-	./$(BIN) experiment --task examples/tasks/digits --plan examples/demo/plan.md --auto
+	./$(BIN) research --paper examples/papers/fashion-mnist.md --task examples/tasks/digits --auto
 
 test: deps lint unit
 

@@ -467,3 +467,54 @@ func renderBrief(cfg Config, baseline float64) (string, error) {
 	})
 	return b.String(), err
 }
+
+// Record is what an experiment run measured, read back from the store: the
+// baseline and every run_experiment in step order.
+type Record struct {
+	Baseline *RunRecord
+	Runs     []RunRecord
+	// Steps are the completed agent steps' points: the last metric of the
+	// step (nil when its runs failed or it made none) and the action.
+	Steps []StepPoint
+}
+
+// StepPoint is one agent step of a run for plots.
+type StepPoint struct {
+	Step   int
+	Metric *float64
+	Runs   int
+	Action string
+}
+
+// Read returns what the experiment phase of run measured (linear runs;
+// for tree runs, the runs of every node in step order).
+func Read(ctx context.Context, run *store.Run) (*Record, error) {
+	st, err := load(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	rec := &Record{Baseline: st.baseline}
+	steps, err := run.Steps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, s := range steps {
+		if s.Phase != Phase || s.Kind != KindAgent || s.Status != store.StatusDone {
+			continue
+		}
+		var out agentStepOutput
+		if err := json.Unmarshal(s.Output, &out); err != nil {
+			return nil, fmt.Errorf("read step %d: %w", s.Seq, err)
+		}
+		n++
+		p := StepPoint{Step: n, Action: stepAction(out.Step)}
+		for _, r := range runRecords(out.Step) {
+			rec.Runs = append(rec.Runs, r)
+			p.Runs++
+			p.Metric = r.Metric
+		}
+		rec.Steps = append(rec.Steps, p)
+	}
+	return rec, nil
+}

@@ -244,7 +244,9 @@ func retrieve(ctx context.Context, cfg Config, qs []string) ([]lit.Work, error) 
 		}
 	}
 	if len(byKey) == 0 && len(errs) > 0 {
-		return nil, fmt.Errorf("retrieve related work: every search failed: %s", strings.Join(errs[:min(3, len(errs))], "; "))
+		// Ideas can still be made from the papers alone; the result says
+		// that no related work was found.
+		cfg.Log.Warn("no related work retrieved: every search failed", "errors", strings.Join(errs[:min(3, len(errs))], "; "))
 	}
 	works := make([]*acc, 0, len(order))
 	for _, k := range order {
@@ -283,7 +285,7 @@ func generate(ctx context.Context, cfg Config, res *Result) ([]Idea, error) {
 			if strings.TrimSpace(idea.Title) == "" || strings.TrimSpace(idea.Hypothesis) == "" {
 				return fmt.Errorf("idea %d has no title or no hypothesis", i+1)
 			}
-			if len(idea.BuildsOn) == 0 {
+			if len(idea.BuildsOn) == 0 && len(known) > 0 {
 				return fmt.Errorf("idea %d (%s) cites no retrieved work in builds_on", i+1, idea.Title)
 			}
 			for _, r := range idea.BuildsOn {

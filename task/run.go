@@ -191,6 +191,9 @@ func (t *Task) Evaluate(ctx context.Context, r sandbox.Runner, l Layout, opt Opt
 	if err != nil {
 		return nil, err
 	}
+	if err := escapingLinks(l.Workspace); err != nil {
+		return nil, &StepError{Step: "evaluate", Reason: err.Error()}
+	}
 	res, err := r.Run(ctx, t.evaluateSpec(l, opt))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", t.Name, err)
@@ -307,4 +310,29 @@ func copyFile(dst, src string, perm fs.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// escapingLinks refuses a workspace holding a symbolic link that leads out
+// of it. The evaluator sees the held-out labels; an experiment must not
+// hand it, say, predictions.csv -> ../private/labels.csv.
+func escapingLinks(workspace string) error {
+	root, err := filepath.EvalSymlinks(workspace)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(workspace, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink == 0 {
+			return err
+		}
+		rel, _ := filepath.Rel(workspace, path)
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			// A dangling link cannot leak anything, but it cannot be scored either.
+			return fmt.Errorf("the workspace's %s is a symbolic link that leads nowhere: write real files", rel)
+		}
+		if target != root && !strings.HasPrefix(target, root+string(filepath.Separator)) {
+			return fmt.Errorf("the workspace's %s is a symbolic link leading outside the workspace: the evaluator scores only real files inside it", rel)
+		}
+		return nil
+	})
 }

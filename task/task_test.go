@@ -383,3 +383,20 @@ func TestBetter(t *testing.T) {
 		t.Error("minimize: want 100 better than 200")
 	}
 }
+
+// An experiment cannot hand the evaluator a link to the held-out labels.
+func TestEvaluateRefusesEscapingLinks(t *testing.T) {
+	ws := t.TempDir()
+	private := t.TempDir()
+	os.WriteFile(filepath.Join(private, "labels.csv"), []byte("id,label\n1,3\n"), 0o644)
+	os.WriteFile(filepath.Join(ws, "inside.csv"), []byte("x"), 0o644)
+	os.Symlink("inside.csv", filepath.Join(ws, "ok-link.csv"))
+	if err := escapingLinks(ws); err != nil {
+		t.Fatalf("a link inside the workspace was refused: %v", err)
+	}
+	os.Symlink(filepath.Join(private, "labels.csv"), filepath.Join(ws, "predictions.csv"))
+	err := escapingLinks(ws)
+	if err == nil || !strings.Contains(err.Error(), "predictions.csv is a symbolic link leading outside") {
+		t.Fatalf("err = %v", err)
+	}
+}

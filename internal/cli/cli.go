@@ -126,6 +126,9 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.resumeCommand(),
 		a.ideaCommand(),
 		a.litCommand(),
+		a.researchCommand(),
+		a.replayCommand(),
+		a.benchCommand(),
 	)
 	return root
 }

@@ -110,26 +110,10 @@ func (a *app) checkPython(ctx context.Context) []check {
 	c.text = fmt.Sprintf("%s: %s", py, strings.TrimSpace(string(out)))
 	checks := []check{c}
 
-	// One interpreter start for all modules; each prints its version or
-	// the reason it failed to import.
-	var script strings.Builder
-	script.WriteString("import importlib\n")
-	for _, m := range pythonModules {
-		fmt.Fprintf(&script, "try:\n    v = importlib.import_module(%q).__version__\n    print(%q, 'ok', v)\nexcept Exception as e:\n    print(%q, 'fail', type(e).__name__, str(e).splitlines()[0] if str(e) else '')\n", m.module, m.module, m.module)
-	}
-	cmd := exec.CommandContext(ctx, py, "-c", script.String())
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
-	out, err = cmd.Output()
-	results := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 {
-			results[f[0]] = strings.Join(f[1:], " ")
-		}
-	}
+	results, err := pythonPackages(ctx, py)
 	var missing, have []string
 	for _, m := range pythonModules {
-		r := results[m.module]
-		if v, ok := strings.CutPrefix(r, "ok "); ok {
+		if v, ok := results[m.module]; ok {
 			have = append(have, m.module+" "+v)
 		} else {
 			missing = append(missing, m.pkg)
@@ -146,6 +130,26 @@ func (a *app) checkPython(ctx context.Context) []check {
 		pc.text = strings.Join(have, ", ")
 	}
 	return append(checks, pc)
+}
+
+// pythonPackages asks py, in one interpreter start, for the version of each
+// package experiments use; packages that fail to import are absent.
+func pythonPackages(ctx context.Context, py string) (map[string]string, error) {
+	var script strings.Builder
+	script.WriteString("import importlib\n")
+	for _, m := range pythonModules {
+		fmt.Fprintf(&script, "try:\n    print(%q, importlib.import_module(%q).__version__)\nexcept Exception:\n    pass\n", m.module, m.module)
+	}
+	cmd := exec.CommandContext(ctx, py, "-c", script.String())
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
+	out, err := cmd.Output()
+	results := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			results[f[0]] = f[1]
+		}
+	}
+	return results, err
 }
 
 func (a *app) checkSandbox(ctx context.Context) check {

@@ -41,6 +41,8 @@ type experimentParams struct {
 type runConfig struct {
 	Settings   any               `json:"settings"`
 	Experiment *experimentParams `json:"experiment,omitempty"`
+	Research   *researchParams   `json:"research,omitempty"`
+	ReplayOf   string            `json:"replay_of,omitempty"`
 }
 
 func (a *app) experimentCommand() *cobra.Command {
@@ -139,10 +141,17 @@ func (a *app) resumeCommand() *cobra.Command {
 				return usageError("run %s is already done; nothing to resume", info.ID)
 			}
 			var rc runConfig
-			if err := json.Unmarshal(info.Config, &rc); err != nil || rc.Experiment == nil {
-				return usageError("run %s (%s) cannot be resumed: only experiment runs can", info.ID, info.Kind)
+			if err := json.Unmarshal(info.Config, &rc); err != nil {
+				return fmt.Errorf("run %s: read its config: %w", info.ID, err)
 			}
-			return a.runExperiment(ctx, rc.Experiment, info.ID)
+			switch {
+			case rc.Research != nil:
+				_, err := a.runResearch(ctx, rc.Research, info.ID)
+				return err
+			case rc.Experiment != nil && rc.ReplayOf == "":
+				return a.runExperiment(ctx, rc.Experiment, info.ID)
+			}
+			return usageError("run %s (%s) cannot be resumed: only experiment and research runs can", info.ID, info.Kind)
 		},
 	}
 }
@@ -194,24 +203,44 @@ func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID s
 			return err
 		}
 	}
+	fmt.Fprintf(a.env.Stdout, "run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
+	lab := labSetup{task: t, runner: runner, isolation: isolation, backend: backend, meter: meter, model: model}
+	_, err = a.experimentPhase(ctx, s, p, lab)
+	return err
+}
+
+// labSetup is what an experiment phase runs with.
+type labSetup struct {
+	task      *task.Task
+	runner    sandbox.Runner
+	isolation string
+	backend   llm.Provider
+	meter     *llm.Meter
+	model     llm.Provider
+}
+
+// experimentPhase runs the ExperimentAgent in the run s and prints its
+// outcome.
+func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentParams, lab labSetup) (*experiment.Result, error) {
 	out := a.env.Stdout
-	fmt.Fprintf(out, "run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
-	if !strings.HasPrefix(isolation, "bwrap") {
-		fmt.Fprintf(a.env.Stderr, "mlrc: WARNING: experiments run with weaker isolation: %s\n", isolation)
+	t, meter := lab.task, lab.meter
+	if !strings.HasPrefix(lab.isolation, "bwrap") {
+		fmt.Fprintf(a.env.Stderr, "mlrc: WARNING: experiments run with weaker isolation: %s\n", lab.isolation)
 	}
 	cfg := experiment.Config{
-		Task: t, Sandbox: runner, Isolation: isolation, Python: a.cfg.Python, Seed: p.Seed,
-		Model: model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log,
+		Task: t, Sandbox: lab.runner, Isolation: lab.isolation, Python: a.cfg.Python, Seed: p.Seed,
+		Model: lab.model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log,
 		Catalog:  experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
 		Progress: a.progress(meter),
 		// Each call recorded with its own step: tree search runs nodes in
 		// parallel, so several steps are open at once.
-		ModelFor: func(rec llm.Recorder) agent.Model { return a.dress(p.Model, backend, meter, rec) },
+		ModelFor: func(rec llm.Recorder) agent.Model { return a.dress(p.Model, lab.backend, meter, rec) },
 	}
 	if p.Human {
 		cfg.Gates = experiment.Gates{Human: &experiment.Terminal{In: a.env.Stdin, Out: out}, Every: p.Every}
 	}
 	var res *experiment.Result
+	var err error
 	switch p.Search {
 	case "tree":
 		res, err = experiment.Tree(ctx, cfg, experiment.TreeOptions{Workers: p.Workers})
@@ -219,7 +248,7 @@ func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID s
 		res, err = experiment.Run(ctx, cfg)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	usage, cost, _ := meter.Totals()
 	fmt.Fprintf(out, "\nended: %s after %d steps\n", res.Reason, res.Steps)
@@ -231,7 +260,7 @@ func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID s
 		fmt.Fprintf(out, "no run beat the baseline\n")
 	}
 	fmt.Fprintf(out, "tokens %d · cost %s · run directory %s\n", usage.Total(), costText(cost), s.run.Dir)
-	return nil
+	return res, nil
 }
 
 // resumeModel answers the steps that were cut off from their recorded

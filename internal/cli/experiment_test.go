@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,6 +162,22 @@ func TestExperimentOnDigits(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "workspace", "predictions.csv")); err != nil {
 		t.Errorf("workspace predictions: %v", err)
+	}
+
+	// mlrc replay re-executes the experiments with the recorded answers:
+	// no model (the server is gone), the same metrics.
+	srv.Close()
+	rp := run(t, nil, "replay", list[0].ID, "--runs-dir", runs)
+	if rp.code != 0 {
+		t.Fatalf("replay: exit %d\n%s\n%s", rp.code, rp.stdout, rp.stderr)
+	}
+	for _, want := range []string{"every metric reproduced", "7 answers replayed", "0 unused"} {
+		if !strings.Contains(rp.stdout, want) {
+			t.Errorf("replay output lacks %q:\n%s", want, rp.stdout)
+		}
+	}
+	if !regexp.MustCompile(`run 2\s+0\.9\d+\s+0\.9\d+\s+yes`).MatchString(rp.stdout) || !regexp.MustCompile(`run 1\s+failed: .*yes`).MatchString(rp.stdout) {
+		t.Errorf("replay table:\n%s", rp.stdout)
 	}
 }
 

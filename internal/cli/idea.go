@@ -68,20 +68,9 @@ func (a *app) literaturePath(flag string) string {
 	return a.cfg.LiteraturePath()
 }
 
-// runIdea runs the IdeaAgent and returns the path of ideas.json.
+// runIdea runs the IdeaAgent as a run of its own and returns the path of
+// ideas.json.
 func (a *app) runIdea(ctx context.Context, p ideaParams) (path string, err error) {
-	papers, err := paper.LoadAll(ctx, p.papers, paper.Options{Offline: p.offline})
-	if err != nil {
-		return "", usageError("%w", err)
-	}
-	var t *task.Task
-	var taskText string
-	if p.task != "" {
-		if t, err = task.Load(p.task); err != nil {
-			return "", usageError("%w", err)
-		}
-		taskText = describeTask(t)
-	}
 	name, err := a.modelName(ctx)
 	if err != nil {
 		return "", err
@@ -94,12 +83,6 @@ func (a *app) runIdea(ctx context.Context, p ideaParams) (path string, err error
 	if _, err := a.backend(name, st); err != nil {
 		return "", usageError("%w", err)
 	}
-	sources, index, closeIndex, err := a.literature(ctx, st, p)
-	if err != nil {
-		return "", err
-	}
-	defer closeIndex()
-
 	s, err := a.startRun(ctx, st, "idea", name)
 	if err != nil {
 		return "", err
@@ -111,11 +94,40 @@ func (a *app) runIdea(ctx context.Context, p ideaParams) (path string, err error
 	if err != nil {
 		return "", err
 	}
-	if err := s.run.BeginPhase(ctx, "idea"); err != nil {
+	fmt.Fprintf(a.env.Stdout, "run %s · model %s\n", s.run.ID, name)
+	if _, err := a.ideaPhase(ctx, st, s, model, name, p); err != nil {
 		return "", err
 	}
+	usage, cost, _ := meter.Totals()
+	fmt.Fprintf(a.env.Stdout, "tokens %d · cost %s\n", usage.Total(), costText(cost))
+	return filepath.Join(s.run.Dir, "ideas.json"), nil
+}
+
+// ideaPhase runs the IdeaAgent in the run s: it writes ideas.json and
+// ideas.md into the run directory, the chosen idea first.
+func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model idea.Model, name string, p ideaParams) (*idea.Result, error) {
+	papers, err := paper.LoadAll(ctx, p.papers, paper.Options{Offline: p.offline})
+	if err != nil {
+		return nil, usageError("%w", err)
+	}
+	var t *task.Task
+	var taskText string
+	if p.task != "" {
+		if t, err = task.Load(p.task); err != nil {
+			return nil, usageError("%w", err)
+		}
+		taskText = describeTask(t)
+	}
+	sources, index, closeIndex, err := a.literature(ctx, st, p)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIndex()
+	if err := s.run.BeginPhase(ctx, "idea"); err != nil {
+		return nil, err
+	}
 	out := a.env.Stdout
-	fmt.Fprintf(out, "run %s · model %s · %d paper(s)\n", s.run.ID, name, len(papers))
+	fmt.Fprintf(out, "idea: %d paper(s), %d literature source(s)\n", len(papers), len(sources))
 	cfg := idea.Config{
 		Model: model, Papers: ideaPapers(papers), Task: taskText, Sources: sources, Index: index, N: p.n, Log: s.log,
 		Step: func(ctx context.Context, kind string) func(any, error) {
@@ -142,11 +154,11 @@ func (a *app) runIdea(ctx context.Context, p ideaParams) (path string, err error
 		res, err = idea.Generate(ctx, cfg)
 		if err != nil {
 			s.run.EndPhase(context.WithoutCancel(ctx), "idea", store.StatusFailed)
-			return "", err
+			return nil, err
 		}
 		choice, err := chooser.Choose(ctx, res)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if choice.Regenerate && round < 4 {
 			cfg.Feedback = append(cfg.Feedback, choice.Feedback)
@@ -161,20 +173,18 @@ func (a *app) runIdea(ctx context.Context, p ideaParams) (path string, err error
 		res.Task = t.Name
 	}
 	if err := idea.Write(s.run.Dir, res); err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, f := range []string{"ideas.json", "ideas.md"} {
 		if err := s.run.AddArtifact(ctx, f, f, "ideas"); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if err := s.run.EndPhase(ctx, "idea", store.StatusDone); err != nil {
-		return "", err
+		return nil, err
 	}
-	usage, cost, _ := meter.Totals()
-	fmt.Fprintf(out, "\n%s\nchosen: %s\nideas: %s (and ideas.md)\ntokens %d · cost %s\n", idea.Ranking(res), res.Ideas[0].Title,
-		filepath.Join(s.run.Dir, "ideas.json"), usage.Total(), costText(cost))
-	return filepath.Join(s.run.Dir, "ideas.json"), nil
+	fmt.Fprintf(out, "\n%s\nchosen: %s\nideas: %s (and ideas.md)\n", idea.Ranking(res), res.Ideas[0].Title, filepath.Join(s.run.Dir, "ideas.json"))
+	return res, nil
 }
 
 // literature opens the local index (when there is one) and the online
@@ -201,9 +211,9 @@ func (a *app) literature(ctx context.Context, st *store.Store, p ideaParams) ([]
 		sources = append(sources, a.onlineSources(st)...)
 	}
 	if len(sources) == 0 {
-		return nil, nil, closer, usageError("no literature to search: build a local index (mlrc lit index ../shared/corpus/arxiv-ml-abstracts.jsonl.gz) or drop --offline")
+		fmt.Fprintf(a.env.Stderr, "mlrc: warning: no literature to search (no index at %s, --offline): ideas will rest on the papers alone; build an index with mlrc lit index FILE.jsonl.gz\n", path)
 	}
-	if index == nil {
+	if index == nil && len(sources) > 0 {
 		fmt.Fprintf(a.env.Stderr, "mlrc: warning: no local literature index at %s; novelty is not checked (build one with mlrc lit index)\n", path)
 	}
 	return sources, index, closer, nil

@@ -53,3 +53,24 @@ func TestReplayReproducesRecording(t *testing.T) {
 		t.Fatalf("err = %v, want ErrDiverged", err)
 	}
 }
+
+func TestSequential(t *testing.T) {
+	rec := &memRecorder{}
+	live := llm.Stack{Provider: "scripted", Model: "m", Recorder: rec}.Wrap(scripted.New("s", []scripted.Response{{Text: "one"}, {Text: "two"}}))
+	ctx := context.Background()
+	live.Complete(ctx, &llm.Request{Messages: []llm.Message{llm.UserText("a")}})
+	live.Complete(ctx, &llm.Request{Messages: []llm.Message{llm.UserText("b")}})
+
+	s := NewSequential(rec.calls)
+	r1, err := s.Complete(ctx, &llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("a")}})
+	if err != nil || r1.Text() != "one" {
+		t.Fatalf("first = %v, %v", r1, err)
+	}
+	r2, err := s.Complete(ctx, &llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("b, slightly different")}})
+	if err != nil || r2.Text() != "two" || s.Drift() != 1 {
+		t.Fatalf("second = %v, %v, drift %d", r2, err, s.Drift())
+	}
+	if _, err := s.Complete(ctx, &llm.Request{}); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("third = %v, want ErrDiverged", err)
+	}
+}

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// benchRow is one task's line of mlrc bench.
+type benchRow struct {
+	Task        string   `json:"task"`
+	RunID       string   `json:"run"`
+	Metric      string   `json:"metric"`
+	Goal        string   `json:"goal"`
+	Baseline    float64  `json:"baseline"`
+	Best        *float64 `json:"best"`
+	Improvement *float64 `json:"improvement_pct"` // in the goal's direction
+	Significant bool     `json:"significant"`
+	P           *float64 `json:"p_value,omitempty"`
+	Success     bool     `json:"success"`
+	Steps       int      `json:"steps"`
+	Tokens      int64    `json:"tokens"`
+	CostUSD     float64  `json:"cost_usd"`
+	PriceKnown  bool     `json:"price_known"`
+	WallSeconds float64  `json:"wall_seconds"`
+	Error       string   `json:"error,omitempty"`
+}
+
+// benchSuccess is MLAgentBench's definition: at least 10% better than the
+// baseline; here it must also be significant and pass the integrity checks.
+const benchSuccess = 0.10
+
+func (a *app) benchCommand() *cobra.Command {
+	var p researchParams
+	var tasks []string
+	var out string
+	cmd := &cobra.Command{
+		Use:   "bench --task DIR [--task DIR ...] [--model M] [--plan FILE | --paper P ...]",
+		Short: "Run research (or, with --plan, the experiment phase) on several tasks and tabulate the results",
+		Long: `For each task, a research run (ideas from --paper) or, with --plan, the experiment phase with that plan,
+followed by validation and the report. Prints a table — task, baseline, best, improvement %, success
+(at least 10% better than the baseline, as MLAgentBench defines it, significant, and with every
+integrity check passed), steps, tokens, cost, wall time — and writes it as JSON.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(tasks) == 0 {
+				return usageError("--task is required (repeat it for several tasks)")
+			}
+			if p.PlanFile == "" && len(p.Papers) == 0 {
+				return usageError("give --plan FILE (the experiment phase alone) or --paper P (full research)")
+			}
+			if p.PlanFile != "" {
+				plan, err := readPlan(p.PlanFile)
+				if err != nil {
+					return usageError("%w", err)
+				}
+				p.Plan = plan
+			}
+			p.MinRelative = benchSuccess
+			var rows []benchRow
+			for _, dir := range tasks {
+				tp := p
+				abs, err := filepath.Abs(dir)
+				if err != nil {
+					return err
+				}
+				tp.Task = abs
+				fmt.Fprintf(a.env.Stdout, "\n######## %s ########\n", dir)
+				o, err := a.runResearch(cmd.Context(), &tp, "")
+				rows = append(rows, benchRowOf(dir, o, err))
+				if cmd.Context().Err() != nil {
+					break
+				}
+			}
+			printBench(a, rows)
+			if out == "" {
+				out = filepath.Join(a.cfg.RunsDir, "bench-"+time.Now().UTC().Format("20060102-150405")+".json")
+			}
+			b, _ := json.MarshalIndent(rows, "", "  ")
+			if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "\nwritten: %s\n", out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&tasks, "task", nil, "a task directory (repeat for several)")
+	f.StringVar(&p.PlanFile, "plan", "", "implement this plan on every task (no idea phase)")
+	f.StringArrayVar(&p.Papers, "paper", nil, "papers for the idea phase (without --plan)")
+	f.IntVar(&p.N, "n", 3, "candidate ideas per task")
+	f.StringVar(&p.Search, "search", "linear", "experiment search: linear or tree")
+	f.IntVar(&p.MaxSteps, "max-steps", 0, "most agent steps per task (default: each task's limit)")
+	f.IntVar(&p.Workers, "workers", 2, "with --search tree, parallel workers")
+	f.IntSliceVar(&p.Seeds, "seeds", []int{0, 1, 2}, "validation seeds")
+	f.BoolVar(&p.Offline, "offline", false, "do not query online literature services")
+	f.StringVar(&out, "out", "", "JSON file to write (default <runs-dir>/bench-<time>.json)")
+	return cmd
+}
+
+func benchRowOf(dir string, o *outcome, err error) benchRow {
+	row := benchRow{Task: dir}
+	if err != nil {
+		row.Error = err.Error()
+	}
+	if o == nil {
+		return row
+	}
+	row.Task, row.RunID, row.Metric, row.Goal = o.Task, o.RunID, o.Metric, o.Goal
+	row.Steps, row.Tokens, row.CostUSD, row.PriceKnown = o.Steps, o.Tokens, o.Cost.USD, o.Cost.Unknown == 0
+	row.WallSeconds = math.Round(o.Wall.Seconds()*10) / 10
+	if r := o.Result; r != nil {
+		row.Baseline = r.Baseline
+		if r.Best != nil {
+			row.Best = r.Best.Metric
+			imp := relative(r.Baseline, *r.Best.Metric, r.Goal == "minimize")
+			row.Improvement = &imp
+		}
+	}
+	if v := o.Verdict; v != nil {
+		p := v.Test.P
+		row.P = &p
+		row.Significant = p < v.Criterion.Alpha
+		row.Success = v.Success
+	}
+	return row
+}
+
+// relative is the improvement in percent, in the goal's direction.
+func relative(base, best float64, minimize bool) float64 {
+	d := best - base
+	if minimize {
+		d = -d
+	}
+	if base == 0 {
+		return math.Round(d*1e4) / 1e4
+	}
+	return math.Round(1e4*d/math.Abs(base)) / 1e2
+}
+
+func printBench(a *app, rows []benchRow) {
+	w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "\nTASK\tBASELINE\tBEST\tIMPROVEMENT\tSUCCESS\tSTEPS\tTOKENS\tCOST\tWALL")
+	for _, r := range rows {
+		best, imp := "-", "-"
+		if r.Best != nil {
+			best = fmt.Sprintf("%.4g", *r.Best)
+		}
+		if r.Improvement != nil {
+			imp = fmt.Sprintf("%+.2f%%", *r.Improvement)
+		}
+		success := "no"
+		switch {
+		case r.Error != "":
+			success = "error: " + clipLine(r.Error, 40)
+		case r.Success:
+			success = "yes"
+		case r.Improvement != nil && *r.Improvement >= 100*benchSuccess && !r.Significant:
+			success = "no (not significant)"
+		}
+		cost := fmt.Sprintf("$%.4f", r.CostUSD)
+		if !r.PriceKnown {
+			cost += "?"
+		}
+		fmt.Fprintf(w, "%s\t%.4g\t%s\t%s\t%s\t%d\t%d\t%s\t%.0f s\n", r.Task, r.Baseline, best, imp, success, r.Steps, r.Tokens, cost, r.WallSeconds)
+	}
+	w.Flush()
+}

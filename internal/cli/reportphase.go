@@ -1,0 +1,278 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mlrc/mlrc/experiment"
+	"github.com/mlrc/mlrc/idea"
+	"github.com/mlrc/mlrc/internal/buildinfo"
+	"github.com/mlrc/mlrc/report"
+	"github.com/mlrc/mlrc/store"
+	"github.com/mlrc/mlrc/task"
+	"github.com/mlrc/mlrc/validate"
+)
+
+// reportPhase writes report.md and report.html into the run directory from
+// what the store and the phases hold, and returns the HTML's path.
+func (a *app) reportPhase(ctx context.Context, st *store.Store, s *session, p *researchParams, t *task.Task, ideas *idea.Result,
+	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string) (string, error) {
+	if err := s.run.BeginPhase(ctx, "report"); err != nil {
+		return "", err
+	}
+	d, err := a.reportData(ctx, st, s.run, p, t, ideas, res, v, taskHash, isolation, plan)
+	if err == nil {
+		err = report.Write(s.run.Dir, d)
+	}
+	if err == nil {
+		for _, f := range []string{"report.md", "report.html"} {
+			if err = s.run.AddArtifact(ctx, f, f, "report"); err != nil {
+				break
+			}
+		}
+	}
+	status := store.StatusDone
+	if err != nil {
+		status = store.StatusFailed
+	}
+	if perr := s.run.EndPhase(context.WithoutCancel(ctx), "report", status); perr != nil && err == nil {
+		err = perr
+	}
+	return filepath.Join(s.run.Dir, "report.html"), err
+}
+
+func (a *app) reportData(ctx context.Context, st *store.Store, run *store.Run, p *researchParams, t *task.Task, ideas *idea.Result,
+	res *experiment.Result, v *validate.Verdict, taskHash, isolation, plan string) (*report.Data, error) {
+	info, err := run.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	d := &report.Data{RunID: run.ID, Title: t.Name, Started: info.Created, Finished: now, Wall: now.Sub(info.Created), Plan: plan,
+		Task: report.Task{Name: t.Name, Metric: t.Metric.Name, Goal: string(t.Metric.Goal), Hash: taskHash}, Diff: res.Diff}
+	if ideas != nil {
+		for _, pp := range ideas.Papers {
+			d.Papers = append(d.Papers, report.Paper{ID: pp.ID, Source: pp.Source, Title: pp.Title})
+		}
+		d.Elements = report.Elements{Tasks: ideas.Elements.Tasks, Gaps: ideas.Elements.Gaps, Keywords: ideas.Elements.Keywords}
+		for i, id := range ideas.Ideas {
+			ri := reportIdea(id)
+			if i == 0 {
+				d.Chosen = ri
+				d.Title = t.Name + ": " + id.Title
+			} else {
+				d.Alternatives = append(d.Alternatives, ri)
+			}
+		}
+		d.Feedback = append(d.Feedback, ideas.Feedback...)
+	}
+	rec, err := experiment.Read(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Baseline != nil {
+		d.Baseline = rec.Baseline.Metric
+	}
+	var best *float64
+	for _, sp := range rec.Steps {
+		if sp.Runs == 0 {
+			continue
+		}
+		if sp.Metric != nil && (best == nil || betterFor(t.Metric.Goal, *sp.Metric, *best)) {
+			b := *sp.Metric
+			best = &b
+		}
+		d.Steps = append(d.Steps, report.StepPoint{Step: sp.Step, Metric: sp.Metric, Best: best, Action: sp.Action})
+	}
+	if v != nil {
+		d.Validation = reportValidation(v)
+	}
+	if d.Costs, err = phaseCosts(ctx, run); err != nil {
+		return nil, err
+	}
+	events, err := run.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		if e.Type == "human_feedback" {
+			var f map[string]any
+			json.Unmarshal(e.Data, &f)
+			d.Feedback = append(d.Feedback, fmt.Sprintf("%v: %v%v", f["gate"], f["guidance"], orEmpty(f["feedback"])))
+		}
+	}
+	d.Manifest = a.manifest(ctx, p, taskHash, isolation, run.ID)
+	return d, nil
+}
+
+func orEmpty(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func betterFor(goal task.Goal, a, b float64) bool {
+	if goal == task.Minimize {
+		return a < b
+	}
+	return a > b
+}
+
+func reportIdea(i idea.Idea) report.Idea {
+	r := report.Idea{ID: i.ID, Rank: i.Rank, Title: i.Title, Hypothesis: i.Hypothesis, Method: i.Method, Score: i.Score}
+	if i.Novelty != nil {
+		r.Novelty = i.Novelty.Score
+	}
+	if rv := i.Review; rv != nil {
+		r.Scores = map[string]int{"clarity": rv.Clarity.Score, "validity": rv.Validity.Score, "rigor": rv.Rigor.Score,
+			"innovativeness": rv.Innovativeness.Score, "generalizability": rv.Generalizability.Score, "feasibility": rv.Feasibility.Score}
+	}
+	for _, b := range i.BuildsOn {
+		r.BuildsOn = append(r.BuildsOn, report.Ref{ID: b.ID, Source: b.Source, Title: b.Title})
+	}
+	return r
+}
+
+func reportValidation(v *validate.Verdict) *report.Validation {
+	rv := &report.Validation{
+		BaselineMean: v.Baseline.Mean, BaselineSD: v.Baseline.SD, BaselineCI: [2]float64{v.Baseline.CILow, v.Baseline.CIHigh},
+		BestMean: v.Best.Mean, BestSD: v.Best.SD, BestCI: [2]float64{v.Best.CILow, v.Best.CIHigh},
+		Test: v.Test.Name, Diff: v.Test.Diff, P: v.Test.P, EffectSize: v.Test.EffectSize, Note: v.Test.Note,
+		Improvement: v.Improvement, Relative: v.RelativeImprovement, Success: v.Success, Summary: v.Summary,
+		Criterion: criterionText(v.Criterion),
+	}
+	// Per seed, in one order for both arms; NaN where a re-run failed.
+	seeds := append([]int(nil), v.Baseline.Seeds...)
+	for _, s := range v.Best.Seeds {
+		if !containsInt(seeds, s) {
+			seeds = append(seeds, s)
+		}
+	}
+	rv.Seeds = seeds
+	rv.Baseline, rv.Best = bySeed(v.Baseline, seeds), bySeed(v.Best, seeds)
+	for _, c := range v.Checks {
+		rv.Checks = append(rv.Checks, report.Check{Name: c.Name, Passed: c.Passed, Detail: c.Detail})
+	}
+	return rv
+}
+
+func bySeed(a validate.Arm, seeds []int) []float64 {
+	out := make([]float64, len(seeds))
+	for i, s := range seeds {
+		out[i] = nanValue
+		for j, as := range a.Seeds {
+			if as == s && j < len(a.Values) {
+				out[i] = a.Values[j]
+			}
+		}
+	}
+	return out
+}
+
+var nanValue = math.NaN()
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func criterionText(c validate.Criterion) string {
+	s := fmt.Sprintf("better than the baseline and significant at α = %g (Welch's t-test)", c.Alpha)
+	if c.MinRelative > 0 {
+		s = fmt.Sprintf("at least %.0f%% better than the baseline and significant at α = %g (Welch's t-test)", 100*c.MinRelative, c.Alpha)
+	}
+	if c.MinImprovement > 0 {
+		s += fmt.Sprintf(", by at least %g", c.MinImprovement)
+	}
+	return s + ", with every integrity check passed"
+}
+
+// phaseCosts sums the run's model calls by the phase of their step, and
+// gives each phase its wall time.
+func phaseCosts(ctx context.Context, run *store.Run) ([]report.PhaseCost, error) {
+	steps, err := run.Steps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	phaseOf := map[int64]string{}
+	for _, s := range steps {
+		phaseOf[s.Seq] = s.Phase
+	}
+	calls, err := run.Calls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	phases, err := run.Phases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*report.PhaseCost{}
+	var out []*report.PhaseCost
+	get := func(name string) *report.PhaseCost {
+		if c, ok := byName[name]; ok {
+			return c
+		}
+		c := &report.PhaseCost{Phase: name}
+		byName[name] = c
+		out = append(out, c)
+		return c
+	}
+	for _, ph := range phases {
+		c := get(ph.Name)
+		if !ph.Ended.IsZero() {
+			c.Wall = ph.Ended.Sub(ph.Started)
+		}
+	}
+	for _, call := range calls {
+		c := get(orText(phaseOf[call.Step], "other"))
+		c.InputTokens += call.Usage.InputTokens + call.Usage.CacheReadTokens + call.Usage.CacheWriteTokens
+		c.OutputTokens += call.Usage.OutputTokens
+		c.USD += call.Cost.USD
+		c.UnknownPrice += call.Cost.Unknown
+	}
+	var res []report.PhaseCost
+	for _, c := range out {
+		res = append(res, *c)
+	}
+	return res, nil
+}
+
+// manifest is what it takes to reproduce the run.
+func (a *app) manifest(ctx context.Context, p *researchParams, taskHash, isolation, runID string) report.Manifest {
+	version, commit := buildinfo.Get()
+	m := report.Manifest{MlrcVersion: version, Commit: commit, Models: []string{p.Model}, Seeds: p.Seeds, TaskHash: taskHash,
+		Sandbox: isolation, GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if out, err := exec.CommandContext(ctx, a.cfg.Python, "--version").CombinedOutput(); err == nil {
+		m.Python = a.cfg.Python + ": " + strings.TrimSpace(string(out))
+	}
+	m.Packages, _ = pythonPackages(ctx, a.cfg.Python)
+	var cmd strings.Builder
+	cmd.WriteString("mlrc research")
+	for _, pp := range p.Papers {
+		fmt.Fprintf(&cmd, " --paper %s", pp)
+	}
+	fmt.Fprintf(&cmd, " --task %s --model %s --search %s --seeds %s --auto", p.Task, p.Model, p.Search, joinInts(p.Seeds))
+	fmt.Fprintf(&cmd, "   # or, with no model: mlrc replay %s", runID)
+	m.Command = cmd.String()
+	return m
+}
+
+func joinInts(xs []int) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, fmt.Sprint(x))
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mlrc/mlrc/llm/fakeserver"
+	"github.com/mlrc/mlrc/store"
+	"github.com/mlrc/mlrc/validate"
+)
+
+// researchScript: elements, two ideas, two reviews, then the digits
+// experiment (a failed run, a fix, a better run, the final answer).
+func researchScript() []fakeserver.Reply {
+	idea := func(title string) map[string]any {
+		return map[string]any{"id": "", "title": title, "problem": "linear models underfit strokes", "rationale": "kernels capture non-linearity",
+			"hypothesis": title + " beats logistic regression on test accuracy", "method": "replace the classifier", "score": 0, "rank": 0,
+			"builds_on": []any{},
+			"experiment_plan": map[string]any{"datasets": []string{"data/train.csv"}, "models": []string{"SVC"}, "baselines": []string{"logistic regression"},
+				"metrics": []string{"accuracy"}, "ablations": []string{"no scaling"}, "steps": []string{"swap the model", "run"},
+				"success_criterion": "accuracy above the baseline", "compute_estimate": "1 CPU-minute"}}
+	}
+	r := []fakeserver.Reply{
+		tool("research_elements", map[string]any{"research_tasks": []string{"benchmark image classifiers"},
+			"research_gaps": []string{"simple baselines dominate small image benchmarks"}, "keywords": []string{"image classification", "benchmark"}}),
+		tool("propose_ideas", map[string]any{"ideas": []any{idea("An RBF-kernel SVM on standardized pixels"), idea("A k-nearest-neighbour vote")}}),
+		reviewReply(5), reviewReply(3),
+	}
+	return append(r, digitsScript()...)
+}
+
+func TestResearchOnDigits(t *testing.T) {
+	taskDir := digitsTask(t)
+	srv := fakeserver.New(researchScript()...)
+	defer srv.Close()
+	runs := t.TempDir()
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x", "HF_HUB_OFFLINE": "1"}
+	r := run(t, env, "research", "--runs-dir", runs, "--model", "openai/gpt-4o-mini", "--paper", "../../examples/papers/fashion-mnist.md",
+		"--task", taskDir, "--auto", "--offline", "--n", "2")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"phase 1/4: ideas", "phase 2/4: experiment", "phase 3/4: validation", "phase 4/4: report", "verdict: SUCCESS"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := len(srv.Requests()); n != 11 {
+		t.Errorf("the model was asked %d times, want 11", n)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(runs, "mlrc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, _ := st.Runs(ctx)
+	if len(list) != 1 || list[0].Status != store.StatusDone || list[0].Kind != "research" {
+		t.Fatalf("runs = %+v", list)
+	}
+	sum, _ := st.Summary(ctx, list[0].ID)
+	var phases []string
+	for _, p := range sum.Phases {
+		phases = append(phases, p.Name+":"+p.Status)
+	}
+	if got := strings.Join(phases, " "); got != "idea:done experiment:done validation:done report:done" {
+		t.Errorf("phases = %s", got)
+	}
+	dir := list[0].Dir
+	for _, f := range []string{"report.md", "report.html", "plots/metric.svg", "plots/seeds.svg", "verdict.json", "ideas.json", "best.diff"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+
+	// The report's numbers are the store's.
+	var v validate.Verdict
+	b, _ := os.ReadFile(filepath.Join(dir, "verdict.json"))
+	json.Unmarshal(b, &v)
+	if !v.Success || len(v.Baseline.Values) != 3 || len(v.Best.Values) != 3 {
+		t.Fatalf("verdict = %+v", v)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	steps, _ := (func() ([]store.StepInfo, error) { r, _ := st.Run(ctx, list[0].ID); return r.Steps(ctx) })()
+	var baseline struct{ Metric float64 }
+	for _, s := range steps {
+		if s.Kind == "baseline" {
+			json.Unmarshal(s.Output, &baseline)
+		}
+	}
+	for _, want := range []string{
+		fmt.Sprintf("%.4f", v.Baseline.Mean), fmt.Sprintf("%.4f", v.Best.Mean), fmt.Sprintf("%.4f", baseline.Metric),
+		"An RBF-kernel SVM on standardized pixels", "A k-nearest-neighbour vote", "from sklearn.svm import SVC",
+		fmt.Sprint(sum.Usage.InputTokens), list[0].ID,
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q (from the store)", want)
+		}
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q (from the store)", want)
+		}
+	}
+	if !regexp.MustCompile(`(?s)<svg.*</svg>.*<svg.*</svg>`).Match(html) || regexp.MustCompile(`(src|href)="(https?:)?//`).Match(html) {
+		t.Errorf("report.html must hold both plots inline and load nothing")
+	}
+}

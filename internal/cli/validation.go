@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mlrc/mlrc/experiment"
+	"github.com/mlrc/mlrc/snapshot"
+	"github.com/mlrc/mlrc/store"
+	"github.com/mlrc/mlrc/validate"
+)
+
+// validationPhase re-runs the prototype and the best solution over the
+// seeds and decides. A finished validation (verdict.json) is read back.
+func (a *app) validationPhase(ctx context.Context, s *session, p *researchParams, lab labSetup, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	path := filepath.Join(s.run.Dir, "verdict.json")
+	if b, err := os.ReadFile(path); err == nil {
+		var v validate.Verdict
+		if err := json.Unmarshal(b, &v); err == nil {
+			fmt.Fprintf(a.env.Stdout, "already validated\n")
+			return &v, nil
+		}
+	}
+	if err := s.run.BeginPhase(ctx, "validation"); err != nil {
+		return nil, err
+	}
+	v, err := a.validate(ctx, s, p, lab, res, taskHash)
+	status := store.StatusDone
+	if err != nil {
+		status = store.StatusFailed
+	}
+	if perr := s.run.EndPhase(context.WithoutCancel(ctx), "validation", status); perr != nil && err == nil {
+		err = perr
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	if err := s.run.AddArtifact(ctx, "verdict.json", "verdict.json", "verdict"); err != nil {
+		return nil, err
+	}
+	s.run.Emit(ctx, "verdict", v)
+	return v, nil
+}
+
+func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab labSetup, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	step, err := s.run.BeginStep(ctx, "validation", "validate", map[string]any{"seeds": p.Seeds})
+	if err != nil {
+		return nil, err
+	}
+	end := func(v *validate.Verdict, err error) (*validate.Verdict, error) {
+		if err != nil {
+			step.End(context.WithoutCancel(ctx), store.StatusFailed, map[string]string{"error": err.Error()})
+			return nil, err
+		}
+		return v, step.End(ctx, store.StatusDone, v)
+	}
+	t := lab.task
+	if res.Best == nil {
+		fmt.Fprintf(a.env.Stdout, "no experiment run beat the baseline: nothing to validate\n")
+		return end(&validate.Verdict{Success: false, Metric: t.Metric.Name, Goal: t.Metric.Goal,
+			Summary:   "not a success: no experiment run beat the baseline, so there is no solution to validate",
+			Criterion: validate.Criterion{MinRelative: p.MinRelative, Alpha: validate.DefaultAlpha}}, nil)
+	}
+	rec, err := experiment.Read(ctx, s.run)
+	if err != nil || rec.Baseline == nil {
+		return end(nil, fmt.Errorf("validation: the experiment's baseline is not recorded: %v", err))
+	}
+	// The prototype as it was right after setup, from the snapshot the
+	// agent could not reach.
+	dir := filepath.Join(s.run.Dir, "validation")
+	proto := filepath.Join(dir, "prototype")
+	os.RemoveAll(proto)
+	snaps, err := snapshot.Open(ctx, filepath.Join(s.run.Dir, "snapshots.git"), filepath.Join(s.run.Dir, "workspace"))
+	if err != nil {
+		return end(nil, err)
+	}
+	if err := snaps.Export(ctx, rec.Baseline.Snapshot, proto); err != nil {
+		return end(nil, err)
+	}
+	hashes, err := validate.HashProtected(proto, t.Protected)
+	if err != nil {
+		return end(nil, err)
+	}
+	cfg := validate.Config{
+		Task: t, Sandbox: lab.runner, Python: a.cfg.Python, Seeds: p.Seeds,
+		Prototype: proto, Best: res.BestDir, WorkDir: dir,
+		Reported: res.Best.Metric, ReportedSeed: firstSeed(p.Seeds),
+		Criterion: validate.Criterion{MinRelative: p.MinRelative},
+		TaskHash:  taskHash, ProtectedHashes: hashes, Log: s.log,
+		Progress: func(msg string) { fmt.Fprintf(a.env.Stdout, "  %s\n", msg) },
+	}
+	return end(validate.Run(ctx, cfg))
+}
+
+// verdictLine is the verdict in one line for the terminal.
+func verdictLine(v *validate.Verdict) string {
+	if v == nil {
+		return "not validated"
+	}
+	mark := "NOT A SUCCESS"
+	if v.Success {
+		mark = "SUCCESS"
+	}
+	return fmt.Sprintf("verdict: %s — %s", mark, v.Summary)
+}

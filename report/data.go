@@ -1,0 +1,159 @@
+package report
+
+import "time"
+
+// Data is everything a report shows. The zero value of any part means it
+// is missing, and the report says so.
+type Data struct {
+	RunID, Title      string
+	Started, Finished time.Time
+	Wall              time.Duration
+
+	// Papers are the papers the run started from.
+	Papers   []Paper
+	Elements Elements
+
+	// Chosen is the idea the experiment tested; its zero value means no
+	// idea phase. Alternatives are the other candidates, best first.
+	Chosen       Idea
+	Alternatives []Idea
+
+	// Plan is the research plan text.
+	Plan string
+
+	Task Task
+	// Baseline is the prototype's metric in the experiment (its baseline
+	// step), drawn as a horizontal line in the metric plot; nil when
+	// unknown, and then the validation's baseline mean is drawn instead.
+	Baseline *float64
+	// Steps are the experiment's runs in order, one per agent step that
+	// ran the experiment.
+	Steps []StepPoint
+	// Diff is the code diff of the best solution against the prototype,
+	// as unified diff text.
+	Diff string
+
+	// Validation is nil when the result was not validated.
+	Validation *Validation
+
+	Costs []PhaseCost
+	// Feedback is the human feedback given, in order.
+	Feedback []string
+	Manifest Manifest
+}
+
+// Paper is a paper the run read.
+type Paper struct {
+	ID, Source, Title string
+}
+
+// Elements are the research elements extracted from the papers.
+type Elements struct {
+	Tasks, Gaps, Keywords []string
+}
+
+// Idea is a candidate research idea with its review.
+type Idea struct {
+	ID         string
+	Rank       int
+	Title      string
+	Hypothesis string
+	Method     string
+	Score      float64
+	Novelty    float64
+	// Scores are the reviewer's scores, criterion → 1..5.
+	Scores   map[string]int
+	BuildsOn []Ref
+}
+
+// Ref is a work an idea builds on.
+type Ref struct {
+	ID, Source, Title string
+}
+
+// Task is the experiment's task.
+type Task struct {
+	Name   string
+	Metric string
+	// Goal is "maximize" or "minimize".
+	Goal string
+	Hash string
+}
+
+// StepPoint is one run of the experiment.
+type StepPoint struct {
+	Step int
+	// Metric is the run's metric; nil when the run failed.
+	Metric *float64
+	// Best is the best metric so far, after this step; nil before the
+	// first successful run.
+	Best   *float64
+	Action string
+}
+
+// Validation is the re-run of the baseline and the best solution over
+// seeds, and the verdict.
+type Validation struct {
+	Seeds []int
+	// Baseline and Best are the metric per seed, in the order of Seeds;
+	// NaN for a failed re-run.
+	Baseline, Best []float64
+
+	BaselineMean, BaselineSD float64
+	BaselineCI               [2]float64
+	BestMean, BestSD         float64
+	BestCI                   [2]float64
+
+	// Test names the statistical test; Diff is its difference of means,
+	// P its two-sided p-value, EffectSize Hedges' g; Note says why a
+	// value is undefined.
+	Test       string
+	Diff       float64
+	P          float64
+	EffectSize float64
+	Note       string
+
+	// Improvement is the improvement of the means oriented by the goal;
+	// Relative is it over the baseline mean (0.1 is 10%).
+	Improvement, Relative float64
+
+	Checks []Check
+
+	Success bool
+	Summary string
+	// Criterion says what counted as a success, as a phrase.
+	Criterion string
+}
+
+// Check is an integrity check of the validation.
+type Check struct {
+	Name   string
+	Passed bool
+	Detail string
+}
+
+// PhaseCost is what a phase spent.
+type PhaseCost struct {
+	Phase                     string
+	InputTokens, OutputTokens int64
+	USD                       float64
+	// UnknownPrice counts the calls whose price was unknown; USD leaves
+	// them out.
+	UnknownPrice int
+	Wall         time.Duration
+}
+
+// Manifest is what it takes to reproduce the run.
+type Manifest struct {
+	MlrcVersion, Commit string
+	Models              []string
+	Seeds               []int
+	TaskHash            string
+	Python              string
+	// Packages are the Python packages installed, name → version.
+	Packages  map[string]string
+	Sandbox   string
+	Command   string
+	GoVersion string
+	OS        string
+}

@@ -1,0 +1,113 @@
+package report
+
+import (
+	"fmt"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// MetricPlot draws the metric per step as SVG: a point per run, a step
+// line for the best so far, a dashed horizontal line for the baseline, and
+// a red cross on the bottom of the axis per failed run. It returns
+// ErrNoData when there are no steps.
+func MetricPlot(d *Data) ([]byte, error) {
+	if len(d.Steps) == 0 {
+		return nil, ErrNoData
+	}
+	var ok, best, failed plotter.XYs
+	var values []float64
+	for _, s := range d.Steps {
+		x := float64(s.Step)
+		if s.Metric != nil {
+			ok = append(ok, plotter.XY{X: x, Y: *s.Metric})
+			values = append(values, *s.Metric)
+		} else {
+			failed = append(failed, plotter.XY{X: x})
+		}
+		if s.Best != nil {
+			best = append(best, plotter.XY{X: x, Y: *s.Best})
+			values = append(values, *s.Best)
+		}
+	}
+	base, baseWhat, hasBase := baseline(d)
+	if hasBase {
+		values = append(values, base)
+	}
+	lo, hi := yRange(values)
+	first, last := float64(d.Steps[0].Step), float64(d.Steps[len(d.Steps)-1].Step)
+
+	p := newPlot("Metric per step", "agent step", yLabel(d))
+	p.Y.Min, p.Y.Max = lo, hi
+	p.X.Tick.Marker = plot.TickerFunc(integerTicks)
+	if hasBase {
+		l, err := plotter.NewLine(plotter.XYs{{X: first, Y: base}, {X: last, Y: base}})
+		if err != nil {
+			return nil, fmt.Errorf("metric plot: baseline: %w", err)
+		}
+		l.LineStyle = line(colBaseline, 1, 4, 3)
+		p.Add(l)
+		p.Legend.Add(baseWhat, l)
+	}
+	if len(best) > 0 {
+		// Carry the best so far to the last step.
+		if b := best[len(best)-1]; b.X < last {
+			best = append(best, plotter.XY{X: last, Y: b.Y})
+		}
+		l, err := plotter.NewLine(best)
+		if err != nil {
+			return nil, fmt.Errorf("metric plot: best: %w", err)
+		}
+		l.StepStyle = plotter.PostStep
+		l.LineStyle = line(colBest, 1.5)
+		p.Add(l)
+		p.Legend.Add("best so far", l)
+	}
+	if len(ok) > 0 {
+		s, err := plotter.NewScatter(ok)
+		if err != nil {
+			return nil, fmt.Errorf("metric plot: runs: %w", err)
+		}
+		s.GlyphStyle = glyph(colRuns, draw.CircleGlyph{}, 2.5)
+		p.Add(s)
+		p.Legend.Add("run", s)
+	}
+	if len(failed) > 0 {
+		for i := range failed {
+			failed[i].Y = lo
+		}
+		s, err := plotter.NewScatter(failed)
+		if err != nil {
+			return nil, fmt.Errorf("metric plot: failed runs: %w", err)
+		}
+		s.GlyphStyle = glyph(colFailed, cross{}, 3.5)
+		p.Add(s)
+		p.Legend.Add(fmt.Sprintf("failed run (%d)", len(failed)), s)
+	}
+	return render(p, 7*vg.Inch, 3*vg.Inch)
+}
+
+// yLabel names the metric and its goal.
+func yLabel(d *Data) string {
+	switch {
+	case d.Task.Metric == "":
+		return "metric"
+	case d.Task.Goal == "":
+		return d.Task.Metric
+	}
+	return fmt.Sprintf("%s (%s)", d.Task.Metric, d.Task.Goal)
+}
+
+// integerTicks puts ticks on whole steps only.
+func integerTicks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+		if t.Value != float64(int64(t.Value)) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}

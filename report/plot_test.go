@@ -1,0 +1,103 @@
+package report
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+// glyphs counts the filled shapes of a colour in an SVG.
+func glyphs(svg []byte, hex string) int {
+	return strings.Count(string(svg), "fill:"+hex+"\"") + strings.Count(string(svg), "fill:"+hex+";")
+}
+
+// strokes counts the stroked paths of a colour in an SVG.
+func strokes(svg []byte, hex string) int {
+	return strings.Count(string(svg), "stroke:"+hex)
+}
+
+func TestMetricPlot(t *testing.T) {
+	d := example()
+	svg, err := MetricPlot(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, fails := 0, 0
+	for _, s := range d.Steps {
+		if s.Metric != nil {
+			runs++
+		} else {
+			fails++
+		}
+	}
+	// One more of each in the legend; a cross is two strokes.
+	if got, want := glyphs(svg, "#1F77B4"), runs+1; got != want {
+		t.Errorf("run points: got %d, want %d", got, want)
+	}
+	if got, want := strokes(svg, "#D62728"), 2*(fails+1); got != want {
+		t.Errorf("failed-run crosses: got %d, want %d", got, want)
+	}
+	if got, want := strokes(svg, "#FF7F0E"), 2; got != want {
+		t.Errorf("best-so-far lines: got %d, want %d (the plot and the legend)", got, want)
+	}
+	checkPlotSVG(t, svg)
+}
+
+func TestSeedPlot(t *testing.T) {
+	d := failed()
+	svg, err := SeedPlot(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := d.Validation
+	count := func(xs []float64) (n int) {
+		for _, x := range xs {
+			if !math.IsNaN(x) {
+				n++
+			}
+		}
+		return n
+	}
+	if got, want := glyphs(svg, "#1F77B4"), count(v.Baseline)+1; got != want {
+		t.Errorf("baseline points: got %d, want %d", got, want)
+	}
+	if got, want := glyphs(svg, "#FF7F0E"), count(v.Best)+1; got != want {
+		t.Errorf("best points: got %d, want %d", got, want)
+	}
+	if got, want := strokes(svg, "#D62728"), 2*(1+1); got != want {
+		t.Errorf("failed re-run crosses: got %d, want %d", got, want)
+	}
+	checkPlotSVG(t, svg)
+}
+
+func checkPlotSVG(t *testing.T, svg []byte) {
+	t.Helper()
+	s := string(svg)
+	if len(svg) > 64<<10 {
+		t.Errorf("the SVG is %d bytes; want it small", len(svg))
+	}
+	for _, bad := range []string{"@font-face", "url(", "@import", "<image", "href"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("the SVG contains %q", bad)
+		}
+	}
+	if strings.Contains(s, "font-family:Liberation Sans;") || !strings.Contains(s, cssFamily) {
+		t.Errorf("the SVG's text wants fallback fonts")
+	}
+}
+
+func TestPlotsWithoutData(t *testing.T) {
+	d := empty()
+	if _, err := MetricPlot(d); !errors.Is(err, ErrNoData) {
+		t.Errorf("MetricPlot: got %v, want ErrNoData", err)
+	}
+	if _, err := SeedPlot(d); !errors.Is(err, ErrNoData) {
+		t.Errorf("SeedPlot: got %v, want ErrNoData", err)
+	}
+	// Only failed runs, no baseline: still a plot.
+	d.Steps = []StepPoint{{Step: 1}, {Step: 2}}
+	if _, err := MetricPlot(d); err != nil {
+		t.Errorf("MetricPlot with failed runs only: %v", err)
+	}
+}
