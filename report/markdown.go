@@ -58,7 +58,7 @@ func mdPapers(b *strings.Builder, v *view) {
 	for _, p := range v.Papers {
 		rows = append(rows, []string{mdCode(p.ID), mdInline(p.Source), mdInline(p.Title)})
 	}
-	mdTable(b, []string{"ID", "Source", "Title"}, rows)
+	mdTable(b, []string{"ID", "Source", "Title"}, "", rows)
 }
 
 func mdElements(b *strings.Builder, v *view) {
@@ -96,8 +96,8 @@ func mdIdeas(b *strings.Builder, v *view) {
 	}
 	c := v.Chosen
 	fmt.Fprintf(b, "### %s\n\n", mdInline(c.Title))
-	fmt.Fprintf(b, "**Hypothesis.** %s\n\n", mdText(orDash(c.Hypothesis)))
-	fmt.Fprintf(b, "**Method.** %s\n\n", mdText(orDash(c.Method)))
+	fmt.Fprintf(b, "**Hypothesis**\n\n%s\n\n", mdText(orDash(c.Hypothesis)))
+	fmt.Fprintf(b, "**Method**\n\n%s\n\n", mdText(orDash(c.Method)))
 	fmt.Fprintf(b, "**Score** %s · **novelty** %s\n\n", num(c.Score), num(c.Novelty))
 	if len(c.BuildsOn) > 0 {
 		b.WriteString("**Builds on**\n\n")
@@ -111,7 +111,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 	for _, a := range v.Alternatives {
 		rows = append(rows, ideaRow(v, a, ""))
 	}
-	mdTable(b, header, rows)
+	mdTable(b, header, "lrlrr"+strings.Repeat("r", len(v.Criteria)), rows)
 	if len(v.Alternatives) == 0 {
 		mdNotRun(b, "No alternatives.")
 	}
@@ -163,7 +163,7 @@ func mdExperiment(b *strings.Builder, v *view) {
 	for _, s := range v.Steps {
 		rows = append(rows, []string{strconv.Itoa(s.Step), optNum(s.Metric, "failed"), optNum(s.Best, dash), mdInline(clip(s.Action, 100))})
 	}
-	mdTable(b, []string{"Step", "Metric", "Best so far", "Action"}, rows)
+	mdTable(b, []string{"Step", "Metric", "Best so far", "Action"}, "rrr", rows)
 }
 
 // Sentence summarises the runs.
@@ -187,9 +187,9 @@ func mdValidation(b *strings.Builder, v *view) {
 		rows = append(rows, []string{strconv.Itoa(s.Seed), s.Baseline, s.Best, s.Diff})
 	}
 	if len(rows) > 0 {
-		mdTable(b, []string{"Seed", "Baseline", "Best", "Best − baseline"}, rows)
+		mdTable(b, []string{"Seed", "Baseline", "Best", "Best − baseline"}, "rrrr", rows)
 	}
-	mdTable(b, []string{"", "Baseline", "Best"}, [][]string{
+	mdTable(b, []string{"", "Baseline", "Best"}, "lrr", [][]string{
 		{"mean ± SD", meanSD(val.BaselineMean, val.BaselineSD), meanSD(val.BestMean, val.BestSD)},
 		{"95% CI", ci(val.BaselineCI), ci(val.BestCI)},
 	})
@@ -204,7 +204,7 @@ func mdValidation(b *strings.Builder, v *view) {
 		for _, c := range val.Checks {
 			rows = append(rows, []string{mdInline(c.Name), passed(c.Passed), mdInline(c.Detail)})
 		}
-		mdTable(b, []string{"Check", "Result", "Detail"}, rows)
+		mdTable(b, []string{"Check", "Result", "Detail"}, "", rows)
 	}
 	if len(v.Seeds) > 0 {
 		fmt.Fprintf(b, "![Validation per seed](%s)\n\n", SeedPlotFile)
@@ -266,7 +266,7 @@ func mdCosts(b *strings.Builder, v *view) {
 		}
 		t := v.Total
 		rows = append(rows, []string{"**total**", tokens(t.InputTokens), tokens(t.OutputTokens), cost(t.USD, t.UnknownPrice), duration(v.Wall)})
-		mdTable(b, []string{"Phase", "Input tokens", "Output tokens", "Cost", "Wall time"}, rows)
+		mdTable(b, []string{"Phase", "Input tokens", "Output tokens", "Cost", "Wall time"}, "lrrrr", rows)
 	}
 	fmt.Fprintf(b, "Wall time of the run: %s.\n\n", duration(v.Wall))
 }
@@ -301,13 +301,13 @@ func mdManifest(b *strings.Builder, v *view) {
 	for _, r := range manifestRows(v) {
 		rows = append(rows, []string{r.Key, mdInline(r.Value)})
 	}
-	mdTable(b, []string{"What", "Value"}, rows)
+	mdTable(b, []string{"What", "Value"}, "", rows)
 	if len(v.Packages) > 0 {
 		rows = nil
 		for _, p := range v.Packages {
 			rows = append(rows, []string{mdInline(p.Key), mdInline(p.Value)})
 		}
-		mdTable(b, []string{"Python package", "Version"}, rows)
+		mdTable(b, []string{"Python package", "Version"}, "", rows)
 	}
 	b.WriteString("### Reproduce\n\n")
 	if strings.TrimSpace(v.Manifest.Command) == "" {

@@ -67,7 +67,9 @@ func longestRun(s string, c byte) int {
 }
 
 // mdTable writes a table; cells are written as given (escape them first).
-func mdTable(b *strings.Builder, header []string, rows [][]string) {
+// align has an 'r' for each column to align right (numbers); columns past
+// its end align left.
+func mdTable(b *strings.Builder, header []string, align string, rows [][]string) {
 	row := func(cells []string) {
 		b.WriteString("|")
 		for _, c := range cells {
@@ -79,6 +81,9 @@ func mdTable(b *strings.Builder, header []string, rows [][]string) {
 	sep := make([]string, len(header))
 	for i := range sep {
 		sep[i] = "---"
+		if i < len(align) && align[i] == 'r' {
+			sep[i] = "---:"
+		}
 	}
 	row(sep)
 	for _, r := range rows {

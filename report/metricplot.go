@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -41,7 +43,7 @@ func MetricPlot(d *Data) ([]byte, error) {
 
 	p := newPlot("Metric per step", "agent step", yLabel(d))
 	p.Y.Min, p.Y.Max = lo, hi
-	p.X.Tick.Marker = plot.TickerFunc(integerTicks)
+	p.X.Tick.Marker = plot.TickerFunc(stepTicks)
 	if hasBase {
 		l, err := plotter.NewLine(plotter.XYs{{X: first, Y: base}, {X: last, Y: base}})
 		if err != nil {
@@ -100,14 +102,23 @@ func yLabel(d *Data) string {
 	return fmt.Sprintf("%s (%s)", d.Task.Metric, d.Task.Goal)
 }
 
-// integerTicks puts ticks on whole steps only.
-func integerTicks(min, max float64) []plot.Tick {
+// stepTicks labels whole steps, 1, 2 or 5 × 10ⁿ apart so that there are
+// at most ten labels, with an unlabelled tick on every step between when
+// there are few.
+func stepTicks(min, max float64) []plot.Tick {
+	lo, hi := math.Ceil(min), math.Floor(max)
+	every := 1.0
+	for i := 0; (hi-lo)/every > 10; i++ {
+		every *= []float64{2, 2.5, 2}[i%3] // 1, 2, 5, 10, 20, 50, …
+	}
 	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
-		if t.Value != float64(int64(t.Value)) {
-			continue
+	for v := lo; v <= hi; v++ {
+		switch {
+		case math.Mod(v, every) == 0:
+			out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+		case hi-lo <= 60:
+			out = append(out, plot.Tick{Value: v})
 		}
-		out = append(out, t)
 	}
 	return out
 }

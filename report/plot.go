@@ -57,6 +57,7 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Legend.TextStyle.Font = sans(fontSize)
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.ThumbnailWidth = 16
+	p.Legend.Padding = 2.5
 	return p
 }
 

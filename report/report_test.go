@@ -95,13 +95,22 @@ func TestMarkdownEscapes(t *testing.T) {
 	}
 }
 
+// TestWriteExample writes the example report into -out (a temporary
+// directory by default) and the other cases into subdirectories of it, to
+// look at: go test ./report -run TestWriteExample -args -out /tmp/report-example
 func TestWriteExample(t *testing.T) {
 	dir := *out
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	if err := Write(dir, example()); err != nil {
-		t.Fatal(err)
+	for _, c := range cases {
+		sub := dir
+		if c.name != "example" {
+			sub = filepath.Join(dir, c.name)
+		}
+		if err := Write(sub, c.data()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, f := range []string{"report.md", "report.html", MetricPlotFile, SeedPlotFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

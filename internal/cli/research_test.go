@@ -111,3 +111,36 @@ func TestResearchOnDigits(t *testing.T) {
 		t.Errorf("report.html must hold both plots inline and load nothing")
 	}
 }
+
+// A research run that fails in its experiment phase resumes there: the idea
+// phase is not redone and no answered call is asked again.
+func TestResearchResume(t *testing.T) {
+	taskDir := digitsTask(t)
+	script := researchScript()
+	first := fakeserver.New(append(append([]fakeserver.Reply{}, script[:7]...), fakeserver.Error(401, "key revoked", nil))...)
+	defer first.Close()
+	runs := t.TempDir()
+	env := map[string]string{"OPENAI_BASE_URL": first.URL + "/v1", "OPENAI_API_KEY": "x", "HF_HUB_OFFLINE": "1"}
+	r := run(t, env, "research", "--runs-dir", runs, "--model", "openai/gpt-4o-mini", "--paper", "../../examples/papers/fashion-mnist.md",
+		"--task", taskDir, "--auto", "--offline", "--n", "2")
+	if r.code == 0 || !regexp.MustCompile(`401`).MatchString(r.stderr) {
+		t.Fatalf("first attempt: exit %d, stderr %s", r.code, r.stderr)
+	}
+	id := regexp.MustCompile(`research run (\S+)`).FindStringSubmatch(r.stdout)[1]
+
+	second := fakeserver.New(script[7:]...)
+	defer second.Close()
+	env["OPENAI_BASE_URL"] = second.URL + "/v1"
+	r = run(t, env, "resume", id, "--runs-dir", runs)
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(second.Requests()); n != len(script)-7 {
+		t.Errorf("the resumed run asked %d times, want %d", n, len(script)-7)
+	}
+	for _, want := range []string{"ideas already chosen: An RBF-kernel SVM", "verdict: SUCCESS"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(r.stdout) {
+			t.Errorf("resume output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/mlrc/mlrc/llm/fakeserver"
+)
+
+// mlrc bench over two example tasks with a plan: the table and the JSON.
+func TestBenchTwoTasks(t *testing.T) {
+	digits := digitsTask(t)
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		t.Skip("needs python3-torch for the fashion-mnist task")
+	}
+	if _, err := os.Stat("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"); err != nil {
+		t.Skip("needs dataset-fashion-mnist (make test installs it)")
+	}
+	fashion, _ := filepath.Abs("../../examples/tasks/fashion-mnist")
+	// digits: the scripted improvement; fashion-mnist: the agent gives up at once.
+	replies := append(digitsScript(), tool("final_answer", map[string]any{"summary": "no change"}))
+	srv := fakeserver.New(replies...)
+	defer srv.Close()
+	runs := t.TempDir()
+	out := filepath.Join(runs, "bench.json")
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x", "HF_HUB_OFFLINE": "1"}
+	r := run(t, env, "bench", "--runs-dir", runs, "--model", "openai/gpt-4o-mini", "--task", digits, "--task", fashion,
+		"--plan", "../../examples/demo/plan.md", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// digits improves by about 1%: significant but short of MLAgentBench's 10%.
+	if !regexp.MustCompile(`digits\s+0\.97\d*\s+0\.98\d*\s+\+1\.\d+%\s+no\s+7\s+\d+\s+\$0\.0\d+\s+\d+ s`).MatchString(r.stdout) {
+		t.Errorf("digits row:\n%s", r.stdout)
+	}
+	if !regexp.MustCompile(`fashion-mnist\s+0\.8\d*\s+-\s+-\s+no\s+1\s`).MatchString(r.stdout) {
+		t.Errorf("fashion-mnist row:\n%s", r.stdout)
+	}
+	var rows []benchRow
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("bench.json: %v\n%s", err, b)
+	}
+	d, f := rows[0], rows[1]
+	if d.Task != "digits" || d.Best == nil || *d.Best <= d.Baseline || !d.Significant || d.Success || d.Steps != 7 || d.Tokens == 0 {
+		t.Errorf("digits row = %+v", d)
+	}
+	if f.Task != "fashion-mnist" || f.Best != nil || f.Success || f.Steps != 1 {
+		t.Errorf("fashion-mnist row = %+v", f)
+	}
+}
