@@ -21,25 +21,28 @@ func MetricPlot(d *Data) ([]byte, error) {
 	}
 	var ok, best, failed plotter.XYs
 	var values []float64
+	first, last := math.Inf(1), math.Inf(-1)
 	for _, s := range d.Steps {
 		x := float64(s.Step)
-		if s.Metric != nil {
+		first, last = math.Min(first, x), math.Max(last, x)
+		// A metric that is not a finite number is drawn as a failure.
+		if s.Metric != nil && finite(*s.Metric) {
 			ok = append(ok, plotter.XY{X: x, Y: *s.Metric})
 			values = append(values, *s.Metric)
 		} else {
 			failed = append(failed, plotter.XY{X: x})
 		}
-		if s.Best != nil {
+		if s.Best != nil && finite(*s.Best) {
 			best = append(best, plotter.XY{X: x, Y: *s.Best})
 			values = append(values, *s.Best)
 		}
 	}
 	base, baseWhat, hasBase := baseline(d)
+	hasBase = hasBase && finite(base)
 	if hasBase {
 		values = append(values, base)
 	}
 	lo, hi := yRange(values)
-	first, last := float64(d.Steps[0].Step), float64(d.Steps[len(d.Steps)-1].Step)
 
 	p := newPlot("Metric per step", "agent step", yLabel(d))
 	p.Y.Min, p.Y.Max = lo, hi
@@ -93,13 +96,10 @@ func MetricPlot(d *Data) ([]byte, error) {
 
 // yLabel names the metric and its goal.
 func yLabel(d *Data) string {
-	switch {
-	case d.Task.Metric == "":
+	if d.Task.Metric == "" {
 		return "metric"
-	case d.Task.Goal == "":
-		return d.Task.Metric
 	}
-	return fmt.Sprintf("%s (%s)", d.Task.Metric, d.Task.Goal)
+	return metricName(d.Task)
 }
 
 // stepTicks labels whole steps, 1, 2 or 5 × 10ⁿ apart so that there are

@@ -30,9 +30,9 @@ var (
 
 const fontSize = 9
 
-// fontFamily is what vgsvg writes for the default font, and what the
-// plots ask for instead: the same font (its metrics are the ones the
-// layout was computed with) and metric-compatible fallbacks.
+// vgsvgFamily is what vgsvg writes for the plots' font; cssFamily is what
+// the plots ask for instead: the same font (the layout was computed with
+// its metrics), then fonts with the same metrics, then any sans-serif.
 const (
 	vgsvgFamily = "font-family:Liberation Sans;"
 	cssFamily   = "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"

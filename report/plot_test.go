@@ -95,6 +95,22 @@ func TestPlotsWithoutData(t *testing.T) {
 	if _, err := SeedPlot(d); !errors.Is(err, ErrNoData) {
 		t.Errorf("SeedPlot: got %v, want ErrNoData", err)
 	}
+	// Values that are not finite numbers, steps out of order: still plots.
+	inf, nan := math.Inf(1), math.NaN()
+	d.Steps = []StepPoint{{Step: 3, Metric: &inf, Best: &nan}, {Step: 1, Metric: f(0.5), Best: f(0.5)}}
+	d.Baseline = &nan
+	d.Validation = &Validation{Seeds: []int{1, 2}, Baseline: []float64{inf, 0.5}, Best: []float64{nan}, BaselineMean: nan, BestCI: [2]float64{inf, 1}}
+	if _, err := MetricPlot(d); err != nil {
+		t.Errorf("MetricPlot with infinities: %v", err)
+	}
+	if _, err := SeedPlot(d); err != nil {
+		t.Errorf("SeedPlot with infinities: %v", err)
+	}
+	if err := Write(t.TempDir(), d); err != nil {
+		t.Errorf("Write with infinities: %v", err)
+	}
+	d.Validation = nil
+	d.Baseline = nil
 	// Only failed runs, no baseline: still a plot.
 	d.Steps = []StepPoint{{Step: 1}, {Step: 2}}
 	if _, err := MetricPlot(d); err != nil {

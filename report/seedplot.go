@@ -53,7 +53,7 @@ func SeedPlot(d *Data) ([]byte, error) {
 	}
 	for i := range v.Seeds {
 		b, x := at(v.Baseline, i), at(v.Best, i)
-		if math.IsNaN(b) || math.IsNaN(x) {
+		if !finite(b, x) {
 			continue
 		}
 		l, err := plotter.NewLine(plotter.XYs{{X: jitter(i), Y: b}, {X: 1 + jitter(i), Y: x}})
@@ -68,7 +68,7 @@ func SeedPlot(d *Data) ([]byte, error) {
 		var pts plotter.XYs
 		for i := range v.Seeds {
 			y := at(a.values, i)
-			if math.IsNaN(y) {
+			if !finite(y) { // a failed re-run
 				failed = append(failed, plotter.XY{X: a.x + jitter(i), Y: lo})
 				continue
 			}

@@ -163,8 +163,10 @@ func cutDiff(diff string, n int) (string, bool) {
 }
 
 // Metric names the metric and its goal.
-func (v *view) Metric() string {
-	t := v.Task
+func (v *view) Metric() string { return metricName(v.Task) }
+
+// metricName names the metric and its goal, or a dash.
+func metricName(t Task) string {
 	switch {
 	case t.Metric == "":
 		return dash

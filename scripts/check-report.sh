@@ -29,7 +29,7 @@ set -euo pipefail
 usage() { sed -n '5,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 chromium=${CHROMIUM:-/usr/bin/chromium}
-out="" width=1280 height=6000 selftest=0
+out="" width=1280 height=6000 selftest=0 pages=()
 while [ $# -gt 0 ]; do
   case $1 in
     -o) out=$2; shift 2 ;;
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --self-test) selftest=1; shift ;;
     -h|--help) usage ;;
     -*) echo "check-report: unknown option $1" >&2; usage ;;
-    *) break ;;
+    *) pages+=("$1"); shift ;;
   esac
 done
 
@@ -103,7 +103,8 @@ check() {
   local found
   found=$( { printf '%s\n' "$report" | grep -v '^#' | sort -u || true; } | sed '/^$/d')
   local csp
-  csp=$(grep -o 'CONSOLE.*violates the following Content Security Policy[^"]*' "$log" | cut -c1-240 || true)
+  csp=$(grep -E 'CONSOLE.*(violates the following Content Security Policy|Refused to (load|connect|frame|execute|apply))' "$log" |
+    sed 's/^.*CONSOLE[^"]*"//' | cut -c1-200 || true)
   printf '%s\n' "$report" | grep '^#' | sed 's/^# /check-report: /' >&2
   if [ -n "$found$csp" ]; then
     if [ -n "$found" ]; then printf '%s\n' "$found" | sed 's/^/network: /'; fi
@@ -137,8 +138,8 @@ EOF
   exit 1
 fi
 
-[ $# -eq 1 ] || usage
-page=$1
+[ ${#pages[@]} -eq 1 ] || usage
+page=${pages[0]}
 [ -f "$page" ] || { echo "check-report: $page: no such file" >&2; exit 2; }
 [ -n "$out" ] || out="${page%.html}.png"
 

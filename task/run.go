@@ -278,7 +278,7 @@ func CopyDir(dst, src string) error {
 			}
 			return os.Symlink(link, target)
 		case info.Mode().IsRegular():
-			return copyFile(target, p, info.Mode().Perm()|0o600)
+			return CopyFile(target, p, info.Mode().Perm()|0o600)
 		default:
 			return nil // devices, sockets, pipes
 		}
@@ -295,7 +295,8 @@ func skipFile(rel string, d fs.DirEntry) bool {
 	return strings.HasSuffix(name, ".pyc")
 }
 
-func copyFile(dst, src string, perm fs.FileMode) error {
+// CopyFile copies src to dst, a new file with mode perm.
+func CopyFile(dst, src string, perm fs.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mlrc/mlrc/task"
 )
 
 // HashProtected returns the SHA-256 (hex) of every file under the
@@ -194,7 +196,7 @@ func overlay(workspace, src string, protected, inputs []string) error {
 			}
 			return os.Symlink(link, dst)
 		case info.Mode().IsRegular():
-			return copyFile(dst, p, info.Mode().Perm()|0o600)
+			return task.CopyFile(dst, p, info.Mode().Perm()|0o600)
 		}
 		return nil
 	})
@@ -207,23 +209,6 @@ func overlay(workspace, src string, protected, inputs []string) error {
 		}
 	}
 	return nil
-}
-
-func copyFile(dst, src string, perm fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // heldOut is the content of the held-out files, to recognise copies.

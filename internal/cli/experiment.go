@@ -167,46 +167,72 @@ func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID s
 			return err
 		}
 	}
-	st, err := a.openStore(ctx)
+	r, err := a.openLabRun(ctx, t, p.Model, "experiment", runConfig{Settings: a.cfg, Experiment: p}, resumeID)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	backend, err := a.backend(p.Model, st)
+	defer func() { r.end(a, err) }()
+	fmt.Fprintf(a.env.Stdout, "run %s · task %s · model %s · sandbox %s\n", r.s.run.ID, t.Name, p.Model, r.lab.isolation)
+	_, err = a.experimentPhase(ctx, r.s, p, r.lab)
+	return err
+}
+
+// labRun is a run that uses the sandbox and a model, with what it runs with.
+type labRun struct {
+	st  *store.Store
+	s   *session
+	lab labSetup
+}
+
+// openLabRun opens the store, checks the model and the sandbox, then
+// creates the run (or reopens it, to resume it) and dresses the model for
+// it: recorded, metered and, on resume, answering the interrupted steps
+// from their recorded calls.
+func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, config runConfig, resumeID string) (_ *labRun, err error) {
+	st, err := a.openStore(ctx)
 	if err != nil {
-		return usageError("%w", err)
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	backend, err := a.backend(model, st)
+	if err != nil {
+		return nil, usageError("%w", err)
 	}
 	runner, isolation, err := a.sandbox()
 	if err != nil {
-		return err
+		return nil, err
 	}
-
 	var s *session
 	if resumeID == "" {
-		s, err = a.startRunConfig(ctx, st, "experiment", p.Model, runConfig{Settings: a.cfg, Experiment: p})
+		s, err = a.startRunConfig(ctx, st, kind, model, config)
 	} else {
 		s, err = a.reopenRun(ctx, st, resumeID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer s.close()
-	defer func() { a.finishRun(s, err) }()
-
 	meter := a.meter()
-	model, err := a.model(p.Model, st, meter, s.run)
+	m, err := a.model(model, st, meter, s.run)
+	if err == nil && resumeID != "" {
+		m, err = a.resumeModel(ctx, s.run, meter, m)
+	}
 	if err != nil {
-		return err
+		a.finishRun(s, err)
+		s.close()
+		return nil, err
 	}
-	if resumeID != "" {
-		if model, err = a.resumeModel(ctx, s.run, meter, model); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(a.env.Stdout, "run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
-	lab := labSetup{task: t, runner: runner, isolation: isolation, backend: backend, meter: meter, model: model}
-	_, err = a.experimentPhase(ctx, s, p, lab)
-	return err
+	return &labRun{st: st, s: s, lab: labSetup{task: t, runner: runner, isolation: isolation, backend: backend, meter: meter, model: m}}, nil
+}
+
+// end records how the run ended and closes it.
+func (r *labRun) end(a *app, err error) {
+	a.finishRun(r.s, err)
+	r.s.close()
+	r.st.Close()
 }
 
 // labSetup is what an experiment phase runs with.

@@ -126,40 +126,12 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 			return nil, err
 		}
 	}
-	st, err := a.openStore(ctx)
+	r, err := a.openLabRun(ctx, t, p.Model, "research", runConfig{Settings: a.cfg, Research: p}, resumeID)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	backend, err := a.backend(p.Model, st)
-	if err != nil {
-		return nil, usageError("%w", err)
-	}
-	runner, isolation, err := a.sandbox()
-	if err != nil {
-		return nil, err
-	}
-	var s *session
-	if resumeID == "" {
-		s, err = a.startRunConfig(ctx, st, "research", p.Model, runConfig{Settings: a.cfg, Research: p})
-	} else {
-		s, err = a.reopenRun(ctx, st, resumeID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer s.close()
-	defer func() { a.finishRun(s, err) }()
-	meter := a.meter()
-	model, err := a.model(p.Model, st, meter, s.run)
-	if err != nil {
-		return nil, err
-	}
-	if resumeID != "" {
-		if model, err = a.resumeModel(ctx, s.run, meter, model); err != nil {
-			return nil, err
-		}
-	}
+	defer func() { r.end(a, err) }()
+	st, s, lab, meter, model, isolation := r.st, r.s, r.lab, r.lab.meter, r.lab.model, r.lab.isolation
 	out := a.env.Stdout
 	fmt.Fprintf(out, "research run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
 	taskHash, err := startHash(s.run.Dir, t)
@@ -189,7 +161,6 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 
 	// Phase 2: the experiment.
 	fmt.Fprintf(out, "\n== phase 2/4: experiment ==\n")
-	lab := labSetup{task: t, runner: runner, isolation: isolation, backend: backend, meter: meter, model: model}
 	res, err := a.experimentPhase(ctx, s, ep, lab)
 	if err != nil {
 		return nil, err
