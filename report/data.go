@@ -60,7 +60,8 @@ type Idea struct {
 	Hypothesis string
 	Method     string
 	Score      float64
-	Novelty    float64
+	// Novelty is the novelty check's score; NaN when it was not checked.
+	Novelty float64
 	// Scores are the reviewer's scores, criterion → 1..5.
 	Scores   map[string]int
 	BuildsOn []Ref

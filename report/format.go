@@ -22,6 +22,15 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
+// novelty formats an idea's novelty score; NaN means it was not checked
+// (no literature index).
+func novelty(v float64) string {
+	if math.IsNaN(v) {
+		return "not checked"
+	}
+	return num(v)
+}
+
 // optNum formats a metric that may be missing (a failed run).
 func optNum(v *float64, missing string) string {
 	if v == nil {

@@ -13,6 +13,7 @@ var htmlSource string
 
 var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"num":      num,
+	"novelty":  novelty,
 	"opt":      optNum,
 	"pvalue":   pValue,
 	"tokens":   tokens,

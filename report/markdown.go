@@ -98,7 +98,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 	fmt.Fprintf(b, "### %s\n\n", mdInline(c.Title))
 	fmt.Fprintf(b, "**Hypothesis**\n\n%s\n\n", mdText(orDash(c.Hypothesis)))
 	fmt.Fprintf(b, "**Method**\n\n%s\n\n", mdText(orDash(c.Method)))
-	fmt.Fprintf(b, "**Score** %s · **novelty** %s\n\n", num(c.Score), num(c.Novelty))
+	fmt.Fprintf(b, "**Score** %s · **novelty** %s\n\n", num(c.Score), novelty(c.Novelty))
 	if len(c.BuildsOn) > 0 {
 		b.WriteString("**Builds on**\n\n")
 		for _, r := range c.BuildsOn {
@@ -118,7 +118,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 }
 
 func ideaRow(v *view, i Idea, mark string) []string {
-	row := []string{mark, rank(i.Rank), mdInline(i.Title), num(i.Score), num(i.Novelty)}
+	row := []string{mark, rank(i.Rank), mdInline(i.Title), num(i.Score), novelty(i.Novelty)}
 	for _, c := range v.Criteria {
 		row = append(row, scoreOf(i, c))
 	}

@@ -127,7 +127,7 @@ func betterFor(goal task.Goal, a, b float64) bool {
 }
 
 func reportIdea(i idea.Idea) report.Idea {
-	r := report.Idea{ID: i.ID, Rank: i.Rank, Title: i.Title, Hypothesis: i.Hypothesis, Method: i.Method, Score: i.Score}
+	r := report.Idea{ID: i.ID, Rank: i.Rank, Title: i.Title, Hypothesis: i.Hypothesis, Method: i.Method, Score: i.Score, Novelty: math.NaN()}
 	if i.Novelty != nil {
 		r.Novelty = i.Novelty.Score
 	}
