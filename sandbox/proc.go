@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // proc is one process as /proc/<pid>/stat shows it.
@@ -85,6 +86,31 @@ func leftovers(root int) []proc {
 			continue
 		}
 		left = append(left, p)
+	}
+	return left
+}
+
+// lingering is leftovers that are still there a moment later: processes of
+// the sandbox's own machinery (bwrap) that are exiting with the command are
+// not the command's background processes.
+func lingering(root int) []proc {
+	left := leftovers(root)
+	for _, wait := range []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond} {
+		if len(left) == 0 {
+			return nil
+		}
+		time.Sleep(wait)
+		again := map[int]bool{}
+		for _, p := range leftovers(root) {
+			again[p.pid] = true
+		}
+		var still []proc
+		for _, p := range left {
+			if again[p.pid] {
+				still = append(still, p)
+			}
+		}
+		left = still
 	}
 	return left
 }

@@ -194,7 +194,7 @@ func (s *shim) wait(ctx context.Context, wall time.Duration) outcome {
 	select {
 	case out.code = <-done:
 		if out.code >= 0 {
-			out.left = leftovers(s.pid)
+			out.left = lingering(s.pid)
 		}
 	case <-timer.C:
 		out.timedOut = true
