@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlrc/mlrc/lit"
+	"github.com/mlrc/mlrc/llm/providers"
 	"github.com/mlrc/mlrc/paper"
 )
 
@@ -30,7 +31,7 @@ func (a *app) litCommand() *cobra.Command {
 		}
 		return a.cfg.LiteraturePath()
 	}
-	cmd.AddCommand(a.litIndexCommand(path), a.litSearchCommand(path), a.litBenchCommand(path))
+	cmd.AddCommand(a.litIndexCommand(path), a.litSearchCommand(path), a.litBenchCommand(path), a.litEmbedCommand(path))
 	return cmd
 }
 
@@ -83,8 +84,9 @@ abstract. Adding a work whose id is already indexed replaces it.`,
 func (a *app) litSearchCommand(path func() string) *cobra.Command {
 	var k int
 	var asJSON bool
+	var embedModel string
 	cmd := &cobra.Command{
-		Use:   "search QUERY [-n K] [--json]",
+		Use:   "search QUERY [-n K] [--json] [--embed-model M]",
 		Short: "Search the index by BM25 (title and abstract) and print the best works",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,7 +99,17 @@ func (a *app) litSearchCommand(path func() string) *cobra.Command {
 				return err
 			}
 			defer ix.Close()
-			hits, err := ix.Search(ctx, strings.Join(args, " "), k)
+			query := strings.Join(args, " ")
+			var hits []lit.Hit
+			if embedModel != "" {
+				e, err := a.embedder(embedModel)
+				if err != nil {
+					return usageError("%w", err)
+				}
+				hits, err = ix.SearchHybrid(ctx, query, k, e, embedModel)
+			} else {
+				hits, err = ix.Search(ctx, query, k)
+			}
 			if err != nil {
 				return err
 			}
@@ -125,7 +137,55 @@ func (a *app) litSearchCommand(path func() string) *cobra.Command {
 	}
 	cmd.Flags().IntVarP(&k, "number", "n", lit.DefaultK, "number of works")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&embedModel, "embed-model", "", "also rank by embeddings from this model (after mlrc lit embed), fused with BM25 by reciprocal rank")
 	return cmd
+}
+
+func (a *app) litEmbedCommand(path func() string) *cobra.Command {
+	var model string
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "embed --model provider/model",
+		Short: "Embed the indexed works with a model's /v1/embeddings, for hybrid search (lit search --embed-model)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if model == "" {
+				return usageError("--model is required, e.g. openai/text-embedding-3-small or ollama/nomic-embed-text")
+			}
+			e, err := a.embedder(model)
+			if err != nil {
+				return usageError("%w", err)
+			}
+			ix, err := a.openLit(ctx, path())
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			start := time.Now()
+			n, err := ix.Embed(ctx, e, model, batch)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "embedded %d works with %s in %s\n", n, model, seconds(time.Since(start)))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&model, "model", "", "embedding model as provider/model")
+	cmd.Flags().IntVar(&batch, "batch", 64, "works per request")
+	return cmd
+}
+
+// embedder is an OpenAI-compatible /v1/embeddings client for a model name.
+func (a *app) embedder(name string) (lit.Embedder, error) {
+	t, err := providers.Resolve(name, providers.Options{Getenv: a.env.Getenv, Endpoints: a.cfg.Providers})
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != providers.KindOpenAI {
+		return nil, fmt.Errorf("%s: embeddings need an OpenAI-compatible provider (openai, ollama, vllm, …), not %s", name, t.Kind)
+	}
+	return lit.NewOpenAIEmbedder(lit.OpenAIEmbedderConfig{BaseURL: t.BaseURL, APIKey: t.APIKey, Model: t.Model})
 }
 
 func (a *app) litBenchCommand(path func() string) *cobra.Command {

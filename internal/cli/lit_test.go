@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +156,63 @@ func TestLitBench(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// mlrc lit embed fills the index with vectors from an OpenAI-compatible
+// /v1/embeddings server; lit search --embed-model fuses them with BM25, so
+// a work with no word of the query in it can be found.
+func TestLitEmbedAndHybridSearch(t *testing.T) {
+	// A toy embedding: one dimension per topic word.
+	topics := []string{"molecul", "relatedness", "diffusion"}
+	vec := func(text string) []float64 {
+		v := make([]float64, len(topics)+1)
+		v[len(topics)] = 0.01
+		for i, w := range topics {
+			if strings.Contains(strings.ToLower(text), w) {
+				v[i] = 1
+			}
+		}
+		return v
+	}
+	var inputs int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Input []string `json:"input"`
+			Model string   `json:"model"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		if r.URL.Path != "/v1/embeddings" || req.Model != "toy-embed" {
+			http.Error(w, `{"error":{"message":"bad request"}}`, 400)
+			return
+		}
+		inputs += len(req.Input)
+		var data []map[string]any
+		for i, in := range req.Input {
+			data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": vec(in)})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
+			"usage": map[string]any{"prompt_tokens": 3, "total_tokens": 3}})
+	}))
+	defer srv.Close()
+	index := filepath.Join(t.TempDir(), "e.db")
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x"}
+	if r := run(t, env, "lit", "index", writeFile(t, "c.jsonl", litFixture), "--index", index); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(t, env, "lit", "embed", "--model", "openai/toy-embed", "--index", index)
+	if r.code != 0 || !strings.Contains(r.stdout, "embedded 3 works") || inputs != 3 {
+		t.Fatalf("embed: code %d, stdout %s, stderr %s, inputs %d", r.code, r.stdout, r.stderr, inputs)
+	}
+	// "molecular chemistry" matches no title word of the graph paper, but
+	// its vector does.
+	r = run(t, env, "lit", "search", "molecules chemistry", "--embed-model", "openai/toy-embed", "--index", index, "-n", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "arXiv:2501.00002") {
+		t.Fatalf("hybrid search: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	env["ANTHROPIC_API_KEY"] = "y"
+	if r := run(t, env, "lit", "embed", "--model", "anthropic/x", "--index", index); r.code != 2 || !strings.Contains(r.stderr, "OpenAI-compatible") {
+		t.Errorf("embed with an Anthropic model: code %d, stderr %s", r.code, r.stderr)
 	}
 }

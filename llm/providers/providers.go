@@ -92,13 +92,20 @@ type Options struct {
 	Replay func(runID string) (llm.Provider, error)
 }
 
-// Open returns the bare adapter for a model name: no retries, metering or
-// recording (see llm.Retry, llm.Meter, llm.Record). The model part of the
-// name is what requests must carry in Request.Model.
-func Open(name string, opt Options) (llm.Provider, error) {
+// Target is where a model name leads: the endpoint's wire format, its base
+// URL, its key and the model's own name.
+type Target struct {
+	Provider, Model string
+	Kind            string
+	BaseURL, APIKey string
+}
+
+// Resolve finds where name leads without opening an adapter: for clients
+// of other endpoints of the same provider, such as /v1/embeddings.
+func Resolve(name string, opt Options) (Target, error) {
 	provider, model, err := Parse(name)
 	if err != nil {
-		return nil, err
+		return Target{}, err
 	}
 	eps := Builtin()
 	for k, v := range opt.Endpoints {
@@ -106,43 +113,53 @@ func Open(name string, opt Options) (llm.Provider, error) {
 	}
 	ep, ok := eps[provider]
 	if !ok {
-		return nil, fmt.Errorf("unknown provider %q in model %q: use one of %s, or add it under providers: in mlrc.yaml", provider, name, strings.Join(names(eps), ", "))
+		return Target{}, fmt.Errorf("unknown provider %q in model %q: use one of %s, or add it under providers: in mlrc.yaml", provider, name, strings.Join(names(eps), ", "))
 	}
 	getenv := opt.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	baseURL := ep.BaseURL
+	t := Target{Provider: provider, Model: model, Kind: ep.Kind, BaseURL: ep.BaseURL}
 	fromEnv := false
 	if ep.BaseURLEnv != "" {
 		if v := strings.TrimSpace(getenv(ep.BaseURLEnv)); v != "" {
-			baseURL = strings.TrimRight(normalizeHost(v), "/") + ep.BaseURLSuffix
+			t.BaseURL = strings.TrimRight(normalizeHost(v), "/") + ep.BaseURLSuffix
 			fromEnv = true
 		}
 	}
-	key := ""
 	if ep.APIKeyEnv != "" {
-		key = strings.TrimSpace(getenv(ep.APIKeyEnv))
+		t.APIKey = strings.TrimSpace(getenv(ep.APIKeyEnv))
 	}
 	// A key is required by the vendor's own service; a base URL pointing
 	// elsewhere (a local server) may need none.
-	if ep.KeyRequired && key == "" && !fromEnv {
-		return nil, fmt.Errorf("model %s needs an API key: export %s=... (or point %s at a compatible server, or choose a local model such as ollama/qwen2.5-coder:7b)", name, ep.APIKeyEnv, orName(ep.BaseURLEnv, "base_url"))
+	if ep.KeyRequired && t.APIKey == "" && !fromEnv {
+		return t, fmt.Errorf("model %s needs an API key: export %s=... (or point %s at a compatible server, or choose a local model such as ollama/qwen2.5-coder:7b)", name, ep.APIKeyEnv, orName(ep.BaseURLEnv, "base_url"))
 	}
-	switch ep.Kind {
+	return t, nil
+}
+
+// Open returns the bare adapter for a model name: no retries, metering or
+// recording (see llm.Retry, llm.Meter, llm.Record). The model part of the
+// name is what requests must carry in Request.Model.
+func Open(name string, opt Options) (llm.Provider, error) {
+	t, err := Resolve(name, opt)
+	if err != nil {
+		return nil, err
+	}
+	switch t.Kind {
 	case KindOpenAI:
-		return openai.New(openai.Config{Provider: provider, BaseURL: baseURL, APIKey: key, HTTPClient: opt.HTTPClient}), nil
+		return openai.New(openai.Config{Provider: t.Provider, BaseURL: t.BaseURL, APIKey: t.APIKey, HTTPClient: opt.HTTPClient}), nil
 	case KindAnthropic:
-		return anthropic.New(anthropic.Config{Provider: provider, BaseURL: baseURL, APIKey: key, HTTPClient: opt.HTTPClient}), nil
+		return anthropic.New(anthropic.Config{Provider: t.Provider, BaseURL: t.BaseURL, APIKey: t.APIKey, HTTPClient: opt.HTTPClient}), nil
 	case KindScripted:
-		return scripted.Load(model)
+		return scripted.Load(t.Model)
 	case KindReplay:
 		if opt.Replay == nil {
 			return nil, fmt.Errorf("model %s: replay needs the run store", name)
 		}
-		return opt.Replay(model)
+		return opt.Replay(t.Model)
 	}
-	return nil, fmt.Errorf("provider %q: unknown kind %q (want openai or anthropic)", provider, ep.Kind)
+	return nil, fmt.Errorf("provider %q: unknown kind %q (want openai or anthropic)", t.Provider, t.Kind)
 }
 
 // normalizeHost accepts OLLAMA_HOST's forms: "host:port", "0.0.0.0", a URL.
