@@ -22,12 +22,12 @@ import (
 
 // reportPhase writes report.md and report.html into the run directory from
 // what the store and the phases hold, and returns the HTML's path.
-func (a *app) reportPhase(ctx context.Context, st *store.Store, s *session, p *researchParams, t *task.Task, ideas *idea.Result,
+func (a *app) reportPhase(ctx context.Context, s *session, p *researchParams, t *task.Task, ideas *idea.Result,
 	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string) (string, error) {
 	if err := s.run.BeginPhase(ctx, "report"); err != nil {
 		return "", err
 	}
-	d, err := a.reportData(ctx, st, s.run, p, t, ideas, res, v, taskHash, isolation, plan)
+	d, err := a.reportData(ctx, s.run, p, t, ideas, res, v, taskHash, isolation, plan)
 	if err == nil {
 		err = report.Write(s.run.Dir, d)
 	}
@@ -48,7 +48,7 @@ func (a *app) reportPhase(ctx context.Context, st *store.Store, s *session, p *r
 	return filepath.Join(s.run.Dir, "report.html"), err
 }
 
-func (a *app) reportData(ctx context.Context, st *store.Store, run *store.Run, p *researchParams, t *task.Task, ideas *idea.Result,
+func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams, t *task.Task, ideas *idea.Result,
 	res *experiment.Result, v *validate.Verdict, taskHash, isolation, plan string) (*report.Data, error) {
 	info, err := run.Info(ctx)
 	if err != nil {

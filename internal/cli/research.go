@@ -175,7 +175,7 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 
 	// Phase 4: the report.
 	fmt.Fprintf(out, "\n== phase 4/4: report ==\n")
-	paths, err := a.reportPhase(ctx, st, s, p, t, ideas, res, verdict, taskHash, isolation, ep.Plan)
+	paths, err := a.reportPhase(ctx, s, p, t, ideas, res, verdict, taskHash, isolation, ep.Plan)
 	if err != nil {
 		return nil, err
 	}
