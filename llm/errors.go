@@ -101,8 +101,13 @@ func IsRetryable(err error) bool {
 	return false
 }
 
+// MaxRetryAfter bounds what ParseRetryAfter returns; callers decide
+// whether to wait that long.
+const MaxRetryAfter = 24 * time.Hour
+
 // ParseRetryAfter reads a Retry-After header (seconds or an HTTP date). It
-// also understands the millisecond form some providers send.
+// also understands the millisecond form some providers send. Every HTTP
+// client of mlrc (models, literature services) reads it here.
 func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 	if h == nil {
 		return 0
@@ -117,14 +122,17 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
+		switch {
+		case secs <= 0:
 			return 0
+		case secs > MaxRetryAfter.Seconds():
+			return MaxRetryAfter
 		}
 		return time.Duration(secs * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, MaxRetryAfter)
 		}
 	}
 	return 0

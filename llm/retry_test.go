@@ -139,6 +139,11 @@ func TestParseRetryAfter(t *testing.T) {
 		{http.Header{"Retry-After": {now.Add(30 * time.Second).Format(http.TimeFormat)}}, 30 * time.Second},
 		{http.Header{"Retry-After-Ms": {"250"}, "Retry-After": {"9"}}, 250 * time.Millisecond},
 		{http.Header{"Retry-After": {"soon"}}, 0},
+		{http.Header{"Retry-After": {" 1.5 "}}, 1500 * time.Millisecond},
+		{http.Header{"Retry-After": {"0"}}, 0},
+		{http.Header{"Retry-After": {"-3"}}, 0},
+		{http.Header{"Retry-After": {"1e12"}}, MaxRetryAfter},
+		{http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
 		{http.Header{}, 0},
 	}
 	for _, tt := range tests {

@@ -9,9 +9,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlrc/mlrc/llm"
 )
 
 // Service is one literature service as its client sees it: how to reach it,
@@ -135,7 +136,7 @@ func (s *Service) try(ctx context.Context, p Policy, rawURL string) ([]byte, *Er
 			Service:    s.Name,
 			Status:     resp.StatusCode,
 			Message:    s.message(body),
-			RetryAfter: parseRetryAfter(resp.Header, time.Now()),
+			RetryAfter: llm.ParseRetryAfter(resp.Header, time.Now()),
 			Temporary:  retryable(resp.StatusCode),
 		}
 		if s.Hint != nil {
@@ -213,33 +214,6 @@ func backoff(p Policy, attempt int, retryAfter time.Duration) time.Duration {
 	half := d / 2
 	d = half + rand.N(d-half+1)
 	return max(d, retryAfter)
-}
-
-// maxRetryAfter bounds what parseRetryAfter returns; Policy.MaxWait
-// decides whether to wait that long.
-const maxRetryAfter = 24 * time.Hour
-
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		switch {
-		case secs <= 0:
-			return 0
-		case secs > maxRetryAfter.Seconds():
-			return maxRetryAfter
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, maxRetryAfter)
-		}
-	}
-	return 0
 }
 
 func round(d time.Duration) time.Duration { return d.Round(time.Millisecond) }

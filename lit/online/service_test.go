@@ -11,33 +11,6 @@ import (
 	"time"
 )
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 0},
-		{"2", 2 * time.Second},
-		{" 1.5 ", 1500 * time.Millisecond},
-		{"0", 0},
-		{"-3", 0},
-		{"soon", 0},
-		{"1e12", maxRetryAfter},
-		{now.Add(3 * time.Second).Format(http.TimeFormat), 3 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set("Retry-After", tt.header)
-		}
-		if got := parseRetryAfter(h, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
-
 func TestBackoff(t *testing.T) {
 	p := Policy{BaseDelay: 100 * time.Millisecond, MaxWait: time.Second}.withDefaults()
 	for attempt, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 5: time.Second} {
