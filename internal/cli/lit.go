@@ -25,12 +25,7 @@ func (a *app) litCommand() *cobra.Command {
 		Short: "The local literature index: build it from JSONL/Markdown files, search it, time it",
 	}
 	cmd.PersistentFlags().StringVar(&index, "index", "", "literature index file (default: literature: in the config, or <runs-dir>/literature.db)")
-	path := func() string {
-		if index != "" {
-			return index
-		}
-		return a.cfg.LiteraturePath()
-	}
+	path := func() string { return a.literaturePath(index) }
 	cmd.AddCommand(a.litIndexCommand(path), a.litSearchCommand(path), a.litBenchCommand(path), a.litEmbedCommand(path))
 	return cmd
 }
