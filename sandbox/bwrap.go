@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,26 +70,12 @@ func (b *Bwrap) Check() error {
 		b.disableUserns = bytes.Contains(help, []byte("--disable-userns"))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		args, err := b.args(Spec{Command: []string{"/bin/true"}, Dir: "/"}, nil)
-		if err != nil {
-			b.err = err
-			return
-		}
-		devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-		if err != nil {
-			b.err = err
-			return
-		}
-		defer devNull.Close()
-		cmd := exec.CommandContext(ctx, b.path, args[1:]...)
-		cmd.ExtraFiles = []*os.File{nil, nil, devNull} // fd 5: --json-status-fd
-		// As pid 1 of its own namespace, bwrap takes its children along
-		// when it fails half-way (bwrap 0.8 leaves them hanging).
-		attr := outerNamespace()
-		cmd.SysProcAttr = &attr
-		cmd.WaitDelay = time.Second
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("sandbox: bwrap does not work here: %v: %s", err, bytes.TrimSpace(out))
+		res, err := b.run(ctx, Spec{Command: []string{"/bin/true"}, Dir: "/"})
+		switch {
+		case err != nil:
+			b.err = fmt.Errorf("sandbox: bwrap does not work here: %w", err)
+		case !res.OK():
+			b.err = fmt.Errorf("sandbox: bwrap does not work here: exit %d: %s", res.ExitCode, res.Stderr.Text)
 		}
 	})
 	return b.err
@@ -99,6 +86,10 @@ func (b *Bwrap) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err := b.Check(); err != nil {
 		return nil, err
 	}
+	return b.run(ctx, spec)
+}
+
+func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 	spec, err := check(spec)
 	if err != nil {
 		return nil, err
@@ -107,17 +98,92 @@ func (b *Bwrap) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv, err := b.args(spec, env)
+	lim := spec.Limits.withDefaults()
+	id, dropped, err := sandboxIdentity()
 	if err != nil {
 		return nil, err
 	}
-	return execute(ctx, launch{
-		argv:      argv,
-		env:       []string{"PATH=/usr/bin:/bin"},
-		attr:      outerNamespace(),
-		bwrap:     true,
-		isolation: "bwrap: only the workspace mounts, a read-only system and a private /tmp are visible; no network (loopback only); runs as nobody without capabilities in its own user, pid, ipc and uts namespaces",
-	}, spec.Limits.withDefaults())
+	l := launch{
+		env:   []string{"PATH=/usr/bin:/bin"},
+		attr:  outerNamespace(),
+		bwrap: true,
+		watch: writable(spec.Mounts),
+	}
+	srcs := make([]string, len(spec.Mounts))
+	for i, m := range spec.Mounts {
+		srcs[i] = m.Source
+	}
+	if dropped {
+		for _, d := range l.watch {
+			if err := chownTree(d, id); err != nil {
+				return nil, err
+			}
+		}
+		var st *stage
+		st, srcs, err = newStage(spec.Mounts, id)
+		if err != nil {
+			return nil, err
+		}
+		defer st.remove()
+		l.setup = st.mount
+		// The shim stays root (to be given its limits and its stage) in
+		// a mount namespace of its own; it starts bwrap as the sandbox
+		// uid, so bwrap creates its user namespace unprivileged, mapping
+		// the sandbox's nobody to that uid.
+		l.attr = syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS}
+		l.dropped = true
+	}
+	sf, err := seccompFile()
+	if err != nil {
+		return nil, err
+	}
+	defer sf.Close()
+	l.extra = []*os.File{sf}
+	if l.argv, err = b.args(spec, env, srcs, lim); err != nil {
+		return nil, err
+	}
+	if dropped {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: setpriv not found (install util-linux): it drops the sandbox to an unprivileged uid")
+		}
+		u := strconv.Itoa(id.uid)
+		g := strconv.Itoa(id.gid)
+		l.argv = append([]string{setpriv, "--reuid", u, "--regid", g, "--clear-groups", "--"}, l.argv...)
+	}
+	l.isolation = fmt.Sprintf("bwrap: only the workspace mounts, a read-only system and a private /tmp are visible; "+
+		"no network (loopback only); nobody without capabilities in its own user, pid, ipc and uts namespaces, "+
+		"host uid %d (%s); seccomp denies %d system calls (mount, namespaces, ptrace, bpf, keyrings, modules…); "+
+		"/proc/sys read-only", id.uid, uidNote(dropped), len(deniedSyscalls))
+	res, err := execute(ctx, l, lim)
+	if dropped {
+		n := 0
+		for _, d := range l.watch {
+			n += clearSetID(d)
+		}
+		if n > 0 && res != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("setuid/setgid bits removed from %d file(s) the command made", n))
+		}
+	}
+	return res, err
+}
+
+func uidNote(dropped bool) string {
+	if dropped {
+		return "mlrc is root; the sandbox user owns nothing but the run's writable mounts"
+	}
+	return "the user running mlrc"
+}
+
+// writable lists the host sources of the writable mounts.
+func writable(ms []Mount) []string {
+	var ds []string
+	for _, m := range ms {
+		if m.Writable {
+			ds = append(ds, m.Source)
+		}
+	}
+	return ds
 }
 
 // outerNamespace is the pid namespace the shim (and bwrap under it) runs
@@ -134,8 +200,9 @@ func outerNamespace() syscall.SysProcAttr {
 	}
 }
 
-// args is bwrap's command line, argv[0] included. spec has been checked.
-func (b *Bwrap) args(spec Spec, env []string) ([]string, error) {
+// args is bwrap's command line, argv[0] included. spec has been checked;
+// srcs are the host paths to bind for spec.Mounts (staged or not).
+func (b *Bwrap) args(spec Spec, env []string, srcs []string, lim Limits) ([]string, error) {
 	a := []string{b.path,
 		"--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
 		"--cap-drop", "ALL", "--new-session",
@@ -159,25 +226,36 @@ func (b *Bwrap) args(spec Spec, env []string) ([]string, error) {
 	for _, e := range etcFiles {
 		a = append(a, "--ro-bind-try", "/etc/"+e, "/etc/"+e)
 	}
-	a = append(a, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp")
-	for _, m := range spec.Mounts {
+	a = append(a, "--proc", "/proc")
+	// The kernel's settings stay read-only even for a root inside.
+	for _, p := range []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"} {
+		a = append(a, "--ro-bind-try", p, p)
+	}
+	a = append(a, "--dev", "/dev", "--size", strconv.FormatInt(lim.Disk, 10), "--tmpfs", "/tmp")
+	for i, m := range spec.Mounts {
 		op := "--ro-bind"
 		if m.Writable {
 			op = "--bind"
 		}
-		a = append(a, op, m.Source, m.Target)
+		a = append(a, op, srcs[i], m.Target)
 	}
 	for _, p := range spec.ReadOnly {
 		host, m, ok := hostPath(spec.Mounts, p)
 		if !ok || !m.Writable {
 			continue // invisible or read-only already
 		}
-		src, dst, err := protected(host, m)
+		rel, dst, err := protected(host, m)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, "--ro-bind", src, dst)
+		for i := range spec.Mounts {
+			if spec.Mounts[i] == m {
+				a = append(a, "--ro-bind", filepath.Join(srcs[i], rel), dst)
+				break
+			}
+		}
 	}
+	a = append(a, "--seccomp", "7")
 	a = append(a, "--remount-ro", "/", "--clearenv")
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -191,7 +269,7 @@ func (b *Bwrap) args(spec Spec, env []string) ([]string, error) {
 // file to bind and where it shows in the sandbox. A symlink leading out of
 // the mount (the command could have planted one in an earlier run) is
 // refused: binding it would show the host file it points to.
-func protected(host string, m Mount) (src, dst string, err error) {
+func protected(host string, m Mount) (rel, dst string, err error) {
 	real, err := filepath.EvalSymlinks(host)
 	if err != nil {
 		return "", "", fmt.Errorf("sandbox: read-only path: %w", err)
@@ -203,6 +281,6 @@ func protected(host string, m Mount) (src, dst string, err error) {
 	if !within(root, real) {
 		return "", "", fmt.Errorf("sandbox: read-only path %s leads out of its mount %s (to %s)", host, m.Source, real)
 	}
-	rel, _ := filepath.Rel(root, real)
-	return real, filepath.Join(m.Target, rel), nil
+	rel, _ = filepath.Rel(root, real)
+	return rel, filepath.Join(m.Target, rel), nil
 }

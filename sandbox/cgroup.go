@@ -15,49 +15,170 @@ import (
 	"time"
 )
 
-// cgroupRoot is where the cgroup v1 controllers are mounted.
+// cgroupRoot is where cgroups are mounted: cgroup v2 itself (unified), or a
+// tmpfs holding the v1 controllers and, on hybrid hosts, v2 at "unified".
 const cgroupRoot = "/sys/fs/cgroup"
 
 var cgroupSeq atomic.Int64
 
-// cgroup is one run's cgroup v1 group in the memory and pids controllers.
-// An empty directory means the controller was not available; a nil *cgroup
-// means neither was. cgroup v2 is not implemented: where v1 controllers
-// are missing (or mlrc is not root), the limits fall back to rlimits.
+// cgroup is one run's groups. Each controller (memory, pids, cpu) is
+// used from cgroup v2 when mlrc's own v2 group may delegate it, else from
+// its v1 hierarchy when there is one; an empty directory means neither
+// was available. A nil *cgroup means no controller was.
 type cgroup struct {
-	memory string
-	pids   string
+	memory, pids, cpu ctl
 }
+
+// ctl is the group of one controller: its directory and whether it is v2.
+type ctl struct {
+	dir string
+	v2  bool
+}
+
+// cgroupLayout is what the host offers: "v2" (unified), "hybrid" (v1
+// controllers, v2 at unified/), "v1" or "none", and the v2 mount.
+func cgroupLayout(root string) (layout, unified string) {
+	switch {
+	case exists(filepath.Join(root, "cgroup.controllers")):
+		return "v2", root
+	case exists(filepath.Join(root, "unified", "cgroup.controllers")):
+		return "hybrid", filepath.Join(root, "unified")
+	case exists(filepath.Join(root, "memory", "tasks")) || exists(filepath.Join(root, "pids", "tasks")):
+		return "v1", ""
+	}
+	return "none", ""
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // newCgroup creates the run's groups below mlrc's own and sets the limits.
 // It returns nil when no controller can be used.
-func newCgroup(l Limits) *cgroup {
+func newCgroup(root string, l Limits) *cgroup {
 	name := fmt.Sprintf("mlrc-%d-%d", os.Getpid(), cgroupSeq.Add(1))
-	cg := &cgroup{
-		memory: makeGroup("memory", name,
-			setting{"memory.limit_in_bytes", l.Memory, false},
-			// memory + swap; not below the memory limit, so written second.
-			setting{"memory.memsw.limit_in_bytes", l.Memory, true}),
-		pids: makeGroup("pids", name, setting{"pids.max", int64(l.Procs), false}),
+	cg := &cgroup{}
+	if _, unified := cgroupLayout(root); unified != "" {
+		cg.v2(unified, name, l)
 	}
-	if cg.memory == "" && cg.pids == "" {
+	if cg.memory.dir == "" {
+		cg.memory = ctl{dir: makeGroup(root, "memory", name,
+			setting{"memory.limit_in_bytes", strconv.FormatInt(l.Memory, 10), false},
+			// memory + swap; not below the memory limit, so written second.
+			setting{"memory.memsw.limit_in_bytes", strconv.FormatInt(l.Memory, 10), true})}
+	}
+	if cg.pids.dir == "" {
+		cg.pids = ctl{dir: makeGroup(root, "pids", name, setting{"pids.max", strconv.Itoa(l.Procs), false})}
+	}
+	if cg.cpu.dir == "" && l.CPUs > 0 {
+		const period = 100000
+		cg.cpu = ctl{dir: makeGroup(root, "cpu", name,
+			setting{"cpu.cfs_period_us", strconv.Itoa(period), false},
+			setting{"cpu.cfs_quota_us", strconv.Itoa(int(l.CPUs * period)), false})}
+	}
+	if cg.memory.dir == "" && cg.pids.dir == "" && cg.cpu.dir == "" {
 		return nil
 	}
 	return cg
+}
+
+// v2 creates the run's group in the v2 hierarchy at unified, below mlrc's
+// own group, with the controllers that group can delegate.
+func (cg *cgroup) v2(unified, name string, l Limits) {
+	parent := filepath.Join(unified, ownCgroup(""))
+	avail := v2Controllers(parent, l.CPUs > 0)
+	if len(avail) == 0 {
+		return
+	}
+	removeStale(parent)
+	dir := filepath.Join(parent, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return
+	}
+	settings := map[string][]setting{
+		"memory": {{"memory.max", strconv.FormatInt(l.Memory, 10), false}, {"memory.swap.max", "0", true}},
+		"pids":   {{"pids.max", strconv.Itoa(l.Procs), false}},
+		"cpu":    {{"cpu.max", fmt.Sprintf("%d 100000", int(l.CPUs*100000)), false}},
+	}
+	used := false
+	for _, c := range avail {
+		if write(dir, settings[c]) != nil {
+			continue
+		}
+		used = true
+		switch c {
+		case "memory":
+			cg.memory = ctl{dir, true}
+		case "pids":
+			cg.pids = ctl{dir, true}
+		case "cpu":
+			cg.cpu = ctl{dir, true}
+		}
+	}
+	if !used {
+		os.Remove(dir)
+	}
+}
+
+// v2Controllers enables, in parent's subtree, the controllers mlrc uses
+// that parent has, and returns those that are enabled. Enabling fails in a
+// group that holds processes itself (mlrc's, unless it is the root): the
+// subtree must be delegated to mlrc.
+func v2Controllers(parent string, cpu bool) []string {
+	want := []string{"memory", "pids"}
+	if cpu {
+		want = append(want, "cpu")
+	}
+	have := fields(filepath.Join(parent, "cgroup.controllers"))
+	var missing []string
+	for _, c := range want {
+		if have[c] && !fields(filepath.Join(parent, "cgroup.subtree_control"))[c] {
+			missing = append(missing, "+"+c)
+		}
+	}
+	if len(missing) > 0 {
+		os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte(strings.Join(missing, " ")), 0)
+	}
+	on := fields(filepath.Join(parent, "cgroup.subtree_control"))
+	var out []string
+	for _, c := range want {
+		if on[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// fields reads a space-separated list of names ("+" signs dropped).
+func fields(file string) map[string]bool {
+	b, _ := os.ReadFile(file)
+	m := map[string]bool{}
+	for _, f := range strings.Fields(string(b)) {
+		m[strings.TrimPrefix(f, "+")] = true
+	}
+	return m
 }
 
 // setting is a value written to a control file; an optional file may be
 // missing (memory.memsw exists only with swap accounting).
 type setting struct {
 	file     string
-	value    int64
+	value    string
 	optional bool
 }
 
-// makeGroup creates the group name in controller and writes the settings
-// in order. It returns the directory, or "" when that failed.
-func makeGroup(controller, name string, settings ...setting) string {
-	mount := filepath.Join(cgroupRoot, controller)
+func write(dir string, settings []setting) error {
+	for _, s := range settings {
+		err := os.WriteFile(filepath.Join(dir, s.file), []byte(s.value), 0)
+		if err != nil && !(s.optional && errors.Is(err, os.ErrNotExist)) {
+			return err
+		}
+	}
+	return nil
+}
+
+// makeGroup creates the v1 group name in controller and writes the
+// settings in order. It returns the directory, or "" when that failed.
+func makeGroup(root, controller, name string, settings ...setting) string {
+	mount := filepath.Join(root, controller)
 	if _, err := os.Stat(filepath.Join(mount, "tasks")); err != nil {
 		return "" // not a cgroup v1 hierarchy
 	}
@@ -72,17 +193,15 @@ func makeGroup(controller, name string, settings ...setting) string {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return ""
 	}
-	for _, s := range settings {
-		err := os.WriteFile(filepath.Join(dir, s.file), []byte(strconv.FormatInt(s.value, 10)), 0)
-		if err != nil && !(s.optional && errors.Is(err, os.ErrNotExist)) {
-			os.Remove(dir)
-			return ""
-		}
+	if write(dir, settings) != nil {
+		os.Remove(dir)
+		return ""
 	}
 	return dir
 }
 
-// ownCgroup is mlrc's own group in controller, from /proc/self/cgroup.
+// ownCgroup is mlrc's own group in a v1 controller, or in v2 for "", from
+// /proc/self/cgroup.
 func ownCgroup(controller string) string {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -91,6 +210,12 @@ func ownCgroup(controller string) string {
 	for _, line := range strings.Split(string(b), "\n") {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
+			continue
+		}
+		if controller == "" {
+			if parts[0] == "0" && parts[1] == "" {
+				return parts[2]
+			}
 			continue
 		}
 		for _, c := range strings.Split(parts[1], ",") {
@@ -117,18 +242,31 @@ func removeStale(parent string) {
 	}
 }
 
-func (cg *cgroup) hasMemory() bool { return cg != nil && cg.memory != "" }
-func (cg *cgroup) hasPids() bool   { return cg != nil && cg.pids != "" }
+func (cg *cgroup) hasMemory() bool { return cg != nil && cg.memory.dir != "" }
+func (cg *cgroup) hasPids() bool   { return cg != nil && cg.pids.dir != "" }
+func (cg *cgroup) hasCPU() bool    { return cg != nil && cg.cpu.dir != "" }
 
+// dirs are the distinct group directories.
 func (cg *cgroup) dirs() []string {
-	var ds []string
-	if cg.hasMemory() {
-		ds = append(ds, cg.memory)
+	if cg == nil {
+		return nil
 	}
-	if cg.hasPids() {
-		ds = append(ds, cg.pids)
+	var ds []string
+	for _, c := range []ctl{cg.memory, cg.pids, cg.cpu} {
+		if c.dir != "" && !contains(ds, c.dir) {
+			ds = append(ds, c.dir)
+		}
 	}
 	return ds
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // add moves the process pid into the groups; its children inherit them.
@@ -158,10 +296,13 @@ func (cg *cgroup) procs() []int {
 }
 
 // killAll kills every process in the groups until they are empty, for at
-// most about two seconds.
+// most about two seconds. A v2 group is killed at once by cgroup.kill.
 func (cg *cgroup) killAll() {
 	if cg == nil {
 		return
+	}
+	for _, d := range cg.dirs() {
+		os.WriteFile(filepath.Join(d, "cgroup.kill"), []byte("1"), 0) // v2, Linux 5.14+
 	}
 	for range 100 {
 		ps := cg.procs()
@@ -177,10 +318,13 @@ func (cg *cgroup) killAll() {
 
 // oomKills is how many processes the kernel killed for lack of memory.
 func (cg *cgroup) oomKills() int64 {
-	if !cg.hasMemory() {
+	switch {
+	case !cg.hasMemory():
 		return 0
+	case cg.memory.v2:
+		return counter(filepath.Join(cg.memory.dir, "memory.events"), "oom_kill")
 	}
-	return counter(filepath.Join(cg.memory, "memory.oom_control"), "oom_kill")
+	return counter(filepath.Join(cg.memory.dir, "memory.oom_control"), "oom_kill")
 }
 
 // pidsDenied is how many forks failed at pids.max.
@@ -188,7 +332,7 @@ func (cg *cgroup) pidsDenied() int64 {
 	if !cg.hasPids() {
 		return 0
 	}
-	return counter(filepath.Join(cg.pids, "pids.events"), "max")
+	return counter(filepath.Join(cg.pids.dir, "pids.events"), "max")
 }
 
 // counter reads the value of key from a "key value" lines file.
@@ -211,9 +355,6 @@ func counter(file, key string) int64 {
 
 // remove deletes the groups, waiting briefly for exiting processes.
 func (cg *cgroup) remove() {
-	if cg == nil {
-		return
-	}
 	for _, d := range cg.dirs() {
 		for range 50 {
 			if err := os.Remove(d); err == nil || errors.Is(err, os.ErrNotExist) {
@@ -222,4 +363,12 @@ func (cg *cgroup) remove() {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// version names how a controller is enforced, for the notes.
+func (c ctl) version() string {
+	if c.v2 {
+		return "cgroup v2"
+	}
+	return "cgroup v1"
 }

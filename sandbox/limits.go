@@ -31,6 +31,9 @@ func (l Limits) withDefaults() Limits {
 	if l.Output <= 0 {
 		l.Output = DefaultOutput
 	}
+	if l.Disk <= 0 {
+		l.Disk = DefaultDisk
+	}
 	return l
 }
 
@@ -47,10 +50,14 @@ type rlimit struct {
 // the weaker layer. Processes go into RLIMIT_NPROC only without a pids
 // cgroup, and only when mlrc is not root: for root, and for root-mapped user
 // namespaces, the kernel does not enforce it (measured).
-func rlimits(l Limits, cg *cgroup) []rlimit {
+//
+// dropped says the run is started as the unprivileged sandbox uid (mlrc is
+// root): RLIMIT_NPROC binds it.
+func rlimits(l Limits, cg *cgroup, dropped bool) []rlimit {
+	fsize := uint64(min(l.FileSize, l.Disk))
 	rl := []rlimit{
 		{syscall.RLIMIT_CORE, 0, 0},
-		{syscall.RLIMIT_FSIZE, uint64(l.FileSize), uint64(l.FileSize)},
+		{syscall.RLIMIT_FSIZE, fsize, fsize},
 	}
 	if l.CPUTime > 0 {
 		// The soft limit sends SIGXCPU (reported as such); the hard one a
@@ -61,10 +68,16 @@ func rlimits(l Limits, cg *cgroup) []rlimit {
 	if !cg.hasMemory() {
 		rl = append(rl, rlimit{syscall.RLIMIT_AS, uint64(l.Memory), uint64(l.Memory)})
 	}
-	if !cg.hasPids() && os.Geteuid() != 0 {
+	if !cg.hasPids() && (os.Geteuid() != 0 || dropped) {
 		// The kernel counts all of this user's processes and threads, so
 		// the run gets Procs on top of what is running already.
-		n := uint64(l.Procs + userTasks(os.Getuid()))
+		uid := os.Getuid()
+		if dropped {
+			if id, _, err := sandboxIdentity(); err == nil {
+				uid = id.uid
+			}
+		}
+		n := uint64(l.Procs + userTasks(uid))
 		rl = append(rl, rlimit{rlimitNproc(), n, n})
 	}
 	return rl
@@ -163,16 +176,28 @@ func limitNotes(lim Limits, cg *cgroup, sig syscall.Signal, stderr string) (note
 var signalName = map[syscall.Signal]string{syscall.SIGKILL: "SIGKILL", syscall.SIGSEGV: "SIGSEGV"}
 
 // limitsText says how the limits were enforced, for Result.Isolation.
-func limitsText(cg *cgroup) string {
-	mem, procs := "memory by RLIMIT_AS (address space, not use)", "no process limit (root without a pids cgroup)"
+func limitsText(cg *cgroup, lim Limits, disk, nproc bool) string {
+	mem := "memory by RLIMIT_AS (address space, not use)"
 	if cg.hasMemory() {
-		mem = "memory by cgroup v1"
+		mem = "memory by " + cg.memory.version()
 	}
+	procs := "no process limit (root without a pids cgroup)"
 	switch {
 	case cg.hasPids():
-		procs = "processes by cgroup v1"
-	case os.Geteuid() != 0:
-		procs = "processes by RLIMIT_NPROC (counting all the user's processes)"
+		procs = "processes by " + cg.pids.version()
+	case nproc:
+		procs = "processes by RLIMIT_NPROC (counting all the sandbox user's processes)"
 	}
-	return fmt.Sprintf("limits: %s, %s, file size and CPU time by rlimits", mem, procs)
+	parts := []string{mem, procs}
+	if lim.CPUs > 0 {
+		if cg.hasCPU() {
+			parts = append(parts, fmt.Sprintf("CPU share (%g cores) by %s", lim.CPUs, cg.cpu.version()))
+		} else {
+			parts = append(parts, "no CPU share (no cpu cgroup)")
+		}
+	}
+	if disk {
+		parts = append(parts, fmt.Sprintf("disk by watching the writable mounts (quota %s)", formatSize(lim.Disk)))
+	}
+	return "limits: " + strings.Join(parts, ", ") + ", file size and CPU time by rlimits"
 }

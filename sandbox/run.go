@@ -50,6 +50,10 @@ type launch struct {
 	dir       string              // the shim's working directory; "" keeps mlrc's
 	attr      syscall.SysProcAttr // namespaces and credentials of the shim
 	bwrap     bool                // argv is bwrap, writing JSON status to fd 5
+	extra     []*os.File          // passed on from fd 7 (fd 6 is the shim's own)
+	setup     func(pid int) error // run on the shim before it is released
+	watch     []string            // host directories counted against Limits.Disk
+	dropped   bool                // argv drops from root to the sandbox uid
 	isolation string              // what the runner isolates
 }
 
@@ -60,22 +64,31 @@ type outcome struct {
 	cancelled bool
 	left      []proc // background processes found after the command exited
 	duration  time.Duration
+	disk      int64 // bytes in the watched directories when the quota stopped the run; 0: it did not
 }
 
 // execute runs l under the limits and collects the result.
 func execute(ctx context.Context, l launch, lim Limits) (*Result, error) {
-	cg := newCgroup(lim)
+	cg := newCgroup(cgroupRoot, lim)
 	defer cg.remove()
 	s, err := startShim(l, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	if err := s.release(cg, rlimits(lim, cg)); err != nil {
+	if l.setup != nil {
+		if err := l.setup(s.pid); err != nil {
+			s.stop(nil, cg)
+			return nil, fmt.Errorf("sandbox: set up mounts: %w", err)
+		}
+	}
+	if err := s.release(cg, rlimits(lim, cg, l.dropped)); err != nil {
 		s.stop(nil, cg)
 		return nil, fmt.Errorf("sandbox: set up limits: %w", err)
 	}
-	out := s.wait(ctx, lim.Wall)
+	quota := watchDisk(l.watch, lim.Disk)
+	out := s.wait(ctx, lim.Wall, quota.exceeded)
+	quota.stop()
 	s.stop(out.left, cg)
 	if out.cancelled {
 		return nil, fmt.Errorf("sandbox: run cancelled: %w", ctx.Err())
@@ -120,6 +133,12 @@ func startShim(l launch, lim Limits) (*shim, error) {
 	cmd.ExtraFiles = []*os.File{p[0][0], p[1][1]}
 	if l.bwrap {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, p[2][1])
+	}
+	if len(l.extra) > 0 {
+		for len(cmd.ExtraFiles) < 4 {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, nil)
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, l.extra...)
 	}
 	attr := l.attr
 	attr.Setsid = true
@@ -178,7 +197,7 @@ func (s *shim) release(cg *cgroup, rl []rlimit) error {
 // wait waits for the command's exit status, the wall-clock limit or ctx.
 // When the command has exited, it looks for the background processes it
 // left while they are still there.
-func (s *shim) wait(ctx context.Context, wall time.Duration) outcome {
+func (s *shim) wait(ctx context.Context, wall time.Duration, quota <-chan int64) outcome {
 	done := make(chan int, 1)
 	go func() {
 		line, err := bufio.NewReader(s.status).ReadString('\n')
@@ -198,6 +217,7 @@ func (s *shim) wait(ctx context.Context, wall time.Duration) outcome {
 		}
 	case <-timer.C:
 		out.timedOut = true
+	case out.disk = <-quota:
 	case <-ctx.Done():
 		out.cancelled = true
 	}
@@ -229,13 +249,17 @@ func (s *shim) result(l launch, lim Limits, cg *cgroup, out outcome) *Result {
 		Stderr:    s.stderr.Output(),
 		Duration:  out.duration,
 		TimedOut:  out.timedOut,
-		Isolation: l.isolation + "; " + limitsText(cg),
+		Isolation: l.isolation + "; " + limitsText(cg, lim, len(l.watch) > 0, os.Geteuid() != 0 || l.dropped),
 	}
 	var sig syscall.Signal
 	switch {
 	case out.timedOut:
 		res.Signal = syscall.SIGKILL.String()
 		res.Notes = append(res.Notes, fmt.Sprintf("killed after %s (the time limit)", formatSeconds(lim.Wall)))
+	case out.disk > 0:
+		res.Signal = syscall.SIGKILL.String()
+		res.DiskExceeded = true
+		res.Notes = append(res.Notes, fmt.Sprintf("disk quota of %s exceeded: %s written; the run was stopped", formatSize(lim.Disk), formatAmount(out.disk)))
 	case out.code < 0: // the shim itself was killed, e.g. by the OOM killer
 		res.Signal = syscall.SIGKILL.String()
 		if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

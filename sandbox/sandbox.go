@@ -47,6 +47,13 @@ type Limits struct {
 	FileSize int64         // largest file the command may write, bytes
 	Procs    int           // processes and threads
 	Output   int64         // bytes kept per stream (head and tail)
+	// Disk bounds what the writable mounts hold while the command runs
+	// (checked a few times a second; the run is stopped when it is
+	// exceeded) and the size of the private /tmp.
+	Disk int64
+	// CPUs is the share of CPU time, in cores, by cgroup (cpu.max or
+	// cfs_quota); zero: no limit beyond the wall clock.
+	CPUs float64
 }
 
 // Defaults for Limits.
@@ -56,6 +63,7 @@ const (
 	DefaultFileSize = 1 << 30
 	DefaultProcs    = 256
 	DefaultOutput   = 1 << 20
+	DefaultDisk     = 10 << 30
 )
 
 // Spec says what to run and what it may see.
@@ -93,6 +101,9 @@ type Result struct {
 	Duration time.Duration
 	TimedOut bool // killed at the wall-clock limit
 	OOM      bool // ran out of memory
+	// DiskExceeded: stopped because the writable mounts grew past
+	// Limits.Disk.
+	DiskExceeded bool
 	// Notes are the limits hit, as sentences for the agent: "killed after
 	// 600 s (the time limit)", "out of memory (limit 4 GiB)", "output
 	// truncated at 1 MiB (stdout: 1.0 GiB written)", "background processes
@@ -104,4 +115,4 @@ type Result struct {
 }
 
 // OK reports whether the command exited 0 within its limits.
-func (r *Result) OK() bool { return r.ExitCode == 0 && !r.TimedOut && !r.OOM }
+func (r *Result) OK() bool { return r.ExitCode == 0 && !r.TimedOut && !r.OOM && !r.DiskExceeded }

@@ -90,16 +90,17 @@ func TestBwrapArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args, err := b.args(spec, []string{"HOME=/tmp", "A=b=c"})
+	args, err := b.args(spec, []string{"HOME=/tmp", "A=b=c"}, []string{ws}, Limits{}.withDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
 	line := strings.Join(args, " ")
 	for _, want := range []string{
 		"--unshare-all --unshare-user --uid 65534 --gid 65534 --cap-drop ALL",
-		"--ro-bind /usr /usr", "--proc /proc --dev /dev --tmpfs /tmp",
+		"--ro-bind /usr /usr", "--proc /proc --ro-bind-try /proc/sys /proc/sys",
+		"--dev /dev --size 10737418240 --tmpfs /tmp",
 		"--bind " + ws + " " + ws + " --ro-bind " + prot + " " + prot,
-		"--remount-ro / --clearenv --setenv HOME /tmp --setenv A b=c --chdir " + ws,
+		"--seccomp 7 --remount-ro / --clearenv --setenv HOME /tmp --setenv A b=c --chdir " + ws,
 		"--json-status-fd 5 -- python3 train.py",
 	} {
 		if !strings.Contains(line, want) {
@@ -117,7 +118,7 @@ func TestBwrapArgs(t *testing.T) {
 // stderr shows.
 func TestRlimitFallback(t *testing.T) {
 	lim := Limits{CPUTime: 1500 * time.Millisecond}.withDefaults()
-	rl := rlimits(lim, nil)
+	rl := rlimits(lim, nil, false)
 	has := func(res int, cur uint64) bool {
 		return slices.ContainsFunc(rl, func(r rlimit) bool { return r.resource == res && r.cur == cur })
 	}
@@ -125,7 +126,7 @@ func TestRlimitFallback(t *testing.T) {
 		!has(syscall.RLIMIT_CPU, 2) || !has(syscall.RLIMIT_CORE, 0) {
 		t.Errorf("rlimits = %+v", rl)
 	}
-	if slices.ContainsFunc(rlimits(lim, &cgroup{memory: "/x"}),
+	if slices.ContainsFunc(rlimits(lim, &cgroup{memory: ctl{dir: "/x"}}, false),
 		func(r rlimit) bool { return r.resource == syscall.RLIMIT_AS }) {
 		t.Errorf("RLIMIT_AS set although a memory cgroup is used")
 	}
