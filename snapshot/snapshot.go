@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,11 +17,20 @@ import (
 	"sync"
 )
 
+// DefaultMaxFile is the size above which a file is left out of snapshots.
+const DefaultMaxFile = 100 << 20
+
 // Repo is a git repository whose work tree is a workspace.
 type Repo struct {
+	// MaxFile is the size above which a file is not recorded (zero:
+	// DefaultMaxFile): a workspace can hold gigabytes of checkpoints or
+	// generated data, which git would copy and compress at every step.
+	MaxFile int64
+
 	gitDir   string
 	workTree string
 	mu       sync.Mutex // git's index is one per repository
+	skipped  []string   // by the last Commit, with sizes
 }
 
 // Open opens (creating if needed) the repository at gitDir for workTree.
@@ -74,10 +84,26 @@ func (r *Repo) Commit(ctx context.Context, message string) (id string, changed b
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// --force: a .gitignore written into the workspace must not hide files
-	// from the record; only Python's caches are left out.
-	if _, err := r.git(ctx, "add", "--all", "--force", "--", ".",
-		":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob)**/.ipynb_checkpoints/**"); err != nil {
+	// from the record; only Python's caches and files over MaxFile are
+	// left out.
+	big := r.bigFiles()
+	r.skipped = r.skipped[:0]
+	spec := []string{"add", "--all", "--force", "--", ".",
+		":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.pyc", ":(exclude,glob)**/.ipynb_checkpoints/**"}
+	var drop []string
+	for _, f := range big {
+		spec = append(spec, ":(exclude,literal)"+f.path)
+		drop = append(drop, ":(literal)"+f.path)
+		r.skipped = append(r.skipped, fmt.Sprintf("%s (%.1f MiB)", f.path, float64(f.size)/(1<<20)))
+	}
+	if _, err := r.git(ctx, spec...); err != nil {
 		return "", false, err
+	}
+	if len(drop) > 0 { // recorded by an earlier commit, when smaller
+		if _, err := r.git(ctx, append([]string{"rm", "--cached", "--quiet", "--ignore-unmatch", "--"}, drop...)...); err != nil {
+			return "", false, err
+		}
+		message += fmt.Sprintf("\n\nNot recorded (over %d MiB): %s", r.maxFile()>>20, strings.Join(r.skipped, ", "))
 	}
 	head, _ := r.git(ctx, "rev-parse", "--verify", "--quiet", "HEAD")
 	if head != "" {
@@ -90,6 +116,43 @@ func (r *Repo) Commit(ctx context.Context, message string) (id string, changed b
 	}
 	id, err = r.git(ctx, "rev-parse", "HEAD")
 	return id, true, err
+}
+
+// Skipped lists the files the last Commit left out for their size, each
+// with its size ("model.pt (960.0 MiB)").
+func (r *Repo) Skipped() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.skipped...)
+}
+
+func (r *Repo) maxFile() int64 {
+	if r.MaxFile > 0 {
+		return r.MaxFile
+	}
+	return DefaultMaxFile
+}
+
+type sizedFile struct {
+	path string // slash-separated, relative to the work tree
+	size int64
+}
+
+// bigFiles lists the regular files of the work tree over maxFile.
+func (r *Repo) bigFiles() []sizedFile {
+	var big []sizedFile
+	limit := r.maxFile()
+	filepath.WalkDir(r.workTree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && fi.Size() > limit {
+			rel, _ := filepath.Rel(r.workTree, p)
+			big = append(big, sizedFile{filepath.ToSlash(rel), fi.Size()})
+		}
+		return nil
+	})
+	return big
 }
 
 // Restore makes the workspace exactly commit id: changed files are put back,

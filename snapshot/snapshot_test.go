@@ -82,3 +82,47 @@ func TestCommitRestoreDiffExport(t *testing.T) {
 		t.Errorf("export changed the workspace: %q", got)
 	}
 }
+
+// Files over MaxFile are left out of a snapshot, even once recorded when
+// smaller, and the commit says so; files owned by another uid (the
+// sandbox's) are recorded like any other.
+func TestCommitSkipsBigFiles(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	ws := filepath.Join(base, "ws")
+	os.MkdirAll(ws, 0o755)
+	write(t, ws, "train.py", "print(1)\n")
+	write(t, ws, "model.bin", "small")
+	if os.Geteuid() == 0 {
+		os.Lchown(filepath.Join(ws, "train.py"), 2000000000, 2000000000)
+		os.Lchown(ws, 2000000000, 2000000000)
+	}
+	r, err := Open(ctx, filepath.Join(base, "snap.git"), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.MaxFile = 1 << 10
+	if _, _, err := r.Commit(ctx, "first"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, ws, "model.bin", strings.Repeat("x", 4<<10))
+	write(t, ws, "big/out.npy", strings.Repeat("y", 2<<10))
+	c2, _, err := r.Commit(ctx, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := r.Files(ctx, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(files, ","), "train.py"; got != want {
+		t.Errorf("files of the snapshot = %s, want %s", got, want)
+	}
+	if got := strings.Join(r.Skipped(), ", "); !strings.Contains(got, "model.bin (0.0 MiB)") || !strings.Contains(got, "big/out.npy") {
+		t.Errorf("Skipped = %q", got)
+	}
+	msg, err := r.git(ctx, "log", "-1", "--format=%B", c2)
+	if err != nil || !strings.Contains(msg, "Not recorded (over 0 MiB): ") || !strings.Contains(msg, "model.bin") {
+		t.Errorf("commit message = %q, %v", msg, err)
+	}
+}

@@ -189,7 +189,7 @@ func (t *Task) prepareSpec(l Layout, opt Options) sandbox.Spec {
 		Dir:     t.Dir,
 		Mounts:  orderMounts(mounts),
 		Env:     t.env(opt),
-		Limits:  sandbox.Limits{Wall: t.Limits.PrepareTimeout, Memory: t.Limits.Memory},
+		Limits:  sandbox.Limits{Wall: t.Limits.PrepareTimeout, Memory: t.Limits.Memory, Disk: t.Limits.Disk},
 	}
 }
 
@@ -223,7 +223,7 @@ func (t *Task) commandSpec(line string, l Layout, opt Options, cover hideCover) 
 		Mounts:   mounts,
 		ReadOnly: ro,
 		Env:      t.env(opt),
-		Limits:   sandbox.Limits{Wall: t.Limits.RunTimeout, Memory: t.Limits.Memory},
+		Limits:   sandbox.Limits{Wall: t.Limits.RunTimeout, Memory: t.Limits.Memory, Disk: t.Limits.Disk},
 	}, nil
 }
 
@@ -240,7 +240,7 @@ func (t *Task) evaluateSpec(l Layout, opt Options) sandbox.Spec {
 		Dir:     t.Dir,
 		Mounts:  orderMounts(mounts),
 		Env:     t.env(opt),
-		Limits:  sandbox.Limits{Wall: t.Limits.EvalTimeout, Memory: t.Limits.Memory},
+		Limits:  sandbox.Limits{Wall: t.Limits.EvalTimeout, Memory: t.Limits.Memory, Disk: t.Limits.Disk},
 	}
 }
 

@@ -73,6 +73,8 @@ func failure(r *sandbox.Result, limit string) string {
 		return fmt.Sprintf("timed out after %s (%s)", r.Duration.Round(100*time.Millisecond), limit)
 	case r.OOM:
 		return "ran out of memory (limits.memory)"
+	case r.DiskExceeded:
+		return "wrote more than its disk quota (limits.disk)"
 	case r.Signal != "":
 		return "killed by signal " + r.Signal
 	default:

@@ -63,6 +63,7 @@ type Limits struct {
 	EvalTimeout    time.Duration // one evaluation
 	PrepareTimeout time.Duration // the prepare step
 	Memory         int64         // bytes, for every step
+	Disk           int64         // bytes the workspace (and private/) may hold during a step
 	MaxSteps       int           // agent steps in a research run
 	TotalTime      time.Duration // a whole research run
 }
@@ -73,6 +74,7 @@ var DefaultLimits = Limits{
 	EvalTimeout:    5 * time.Minute,
 	PrepareTimeout: 10 * time.Minute,
 	Memory:         4 << 30,
+	Disk:           10 << 30,
 	MaxSteps:       30,
 	TotalTime:      2 * time.Hour,
 }
@@ -125,6 +127,7 @@ type fileLimits struct {
 	EvalTimeout    string `yaml:"eval_timeout,omitempty"`
 	PrepareTimeout string `yaml:"prepare_timeout,omitempty"`
 	Memory         string `yaml:"memory,omitempty"`
+	Disk           string `yaml:"disk,omitempty"`
 	MaxSteps       int    `yaml:"max_steps,omitempty"`
 	TotalTime      string `yaml:"total_time,omitempty"`
 }
@@ -332,12 +335,21 @@ func (f *file) resolve(dir string) (*Task, error) {
 		}
 		*d.dst = v
 	}
-	if f.Limits.Memory != "" {
-		v, err := ParseSize(f.Limits.Memory)
+	for _, z := range []struct {
+		field, text string
+		dst         *int64
+	}{
+		{"limits.memory", f.Limits.Memory, &t.Limits.Memory},
+		{"limits.disk", f.Limits.Disk, &t.Limits.Disk},
+	} {
+		if z.text == "" {
+			continue
+		}
+		v, err := ParseSize(z.text)
 		if err != nil || v <= 0 {
-			bad("limits.memory %q: want a size such as 4GiB or 512MiB", f.Limits.Memory)
+			bad("%s %q: want a size such as 4GiB or 512MiB", z.field, z.text)
 		} else {
-			t.Limits.Memory = v
+			*z.dst = v
 		}
 	}
 	switch {

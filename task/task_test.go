@@ -52,6 +52,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown placeholder", strings.Replace(minimal, "{private}/l.csv", "{labels}", 1), []string{"evaluate: unknown placeholder {labels}"}},
 		{"undefined data", strings.Replace(minimal, "{private}/l.csv", "{data.x}/l.csv", 1), []string{"evaluate: {data.x} names no entry of data:"}},
 		{"bad memory", minimal + "limits: {memory: 4gigs}\n", []string{`limits.memory "4gigs": want a size such as 4GiB`}},
+		{"bad disk", minimal + "limits: {disk: -1GiB}\n", []string{`limits.disk "-1GiB": want a size such as 4GiB`}},
 		{"bad timeout", minimal + "limits: {run_timeout: ten}\n", []string{`limits.run_timeout "ten"`}},
 		{"protected outside", minimal + "protected: [../x]\n", []string{`protected: "../x": leaves the workspace`}},
 		{"hide relative", minimal + "hide: [data]\n", []string{`hide: "data": want an absolute host path`}},
@@ -89,7 +90,7 @@ func TestLoadResolves(t *testing.T) {
 protected: [data/, ./model/weights.bin, data]
 hide: [/usr/share/datasets/fashion-mnist/]
 env: {TOKENIZERS_PARALLELISM: "false"}
-limits: {run_timeout: 90s, memory: 512MiB, max_steps: 5}
+limits: {run_timeout: 90s, memory: 512MiB, disk: 2GiB, max_steps: 5}
 `)
 	tk, err := Load(dir)
 	if err != nil {
@@ -109,6 +110,9 @@ limits: {run_timeout: 90s, memory: 512MiB, max_steps: 5}
 	}
 	if got, want := tk.Limits.Memory, int64(512<<20); got != want {
 		t.Errorf("Memory = %d, want %d", got, want)
+	}
+	if got, want := tk.Limits.Disk, int64(2<<30); got != want {
+		t.Errorf("Disk = %d, want %d", got, want)
 	}
 	if got, want := tk.Limits.EvalTimeout, DefaultLimits.EvalTimeout; got != want {
 		t.Errorf("EvalTimeout = %v, want the default %v", got, want)
