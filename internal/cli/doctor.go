@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
+	"github.com/mlrc/mlrc/sandbox"
 )
 
 // check is one line of `mlrc doctor`: OK, or what is wrong and what to do.
@@ -63,6 +64,7 @@ func (a *app) doctorCommand() *cobra.Command {
 				}
 				fmt.Fprintf(a.env.Stdout, "%s %-9s %s\n", mark, c.name, c.text)
 			}
+			a.printIsolation(ctx)
 			if failed > 0 {
 				return &exitError{code: 1, err: fmt.Errorf("%d check(s) failed; each FAIL line says what to do", failed)}
 			}
@@ -175,6 +177,30 @@ func (a *app) checkSandbox(ctx context.Context) check {
 	c.ok = true
 	c.text = bwrap + " creates sandboxes (no network, own namespaces)"
 	return c
+}
+
+// printIsolation shows which isolation measures and limits experiments
+// get here, each enforced or not, with how or why.
+func (a *app) printIsolation(ctx context.Context) {
+	r, _, err := a.sandbox()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	es, err := sandbox.Inspect(ctx, r)
+	if err != nil {
+		fmt.Fprintf(a.env.Stdout, "\nIsolation: the sandbox probe failed: %v\n", err)
+		return
+	}
+	fmt.Fprintf(a.env.Stdout, "\nIsolation and limits of experiments (sandbox %q):\n", a.cfg.Sandbox)
+	for _, e := range es {
+		mark := "enforced    "
+		if !e.Enforced {
+			mark = "NOT enforced"
+		}
+		fmt.Fprintf(a.env.Stdout, "  %s  %-13s %s\n", mark, e.Name, e.How)
+	}
 }
 
 func (a *app) checkStore(ctx context.Context) check {

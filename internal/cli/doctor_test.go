@@ -31,6 +31,17 @@ func TestDoctor(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("exit %d, want 0:\n%s", r.code, r.stderr)
 	}
+	// The isolation table: as root, the sandbox drops to another uid.
+	want := []string{"Isolation and limits of experiments", "seccomp", "/proc/sys", "memory limit", "disk quota"}
+	if os.Geteuid() == 0 {
+		want = append(want, "enforced      uid mapping   the command is nobody inside; files it writes are owned by host uid 2000000000",
+			"enforced      seccomp", "enforced      /proc/sys")
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("doctor lacks %q:\n%s", w, r.stdout)
+		}
+	}
 }
 
 func TestDoctorSaysWhatToDo(t *testing.T) {
