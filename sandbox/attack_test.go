@@ -5,10 +5,13 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // probeScript tries each action given as "read:PATH", "list:PATH",
@@ -218,5 +221,281 @@ func TestBwrapSetupFailure(t *testing.T) {
 	_, err := bwrapRunner(t).Run(context.Background(), Spec{Command: []string{"/bin/true"}, Dir: "/nonexistent"})
 	if err == nil || !strings.Contains(err.Error(), "bwrap failed") {
 		t.Errorf("err = %v, want bwrap failed", err)
+	}
+}
+
+// nextRunWorks asserts that the sandbox still runs a command after an
+// attack.
+func nextRunWorks(t *testing.T) {
+	t.Helper()
+	ws, m := workspace(t)
+	res := run(t, bwrapRunner(t), Spec{Command: []string{"/bin/sh", "-c", "echo ok > after.txt"}, Mounts: []Mount{m}})
+	if !res.OK() {
+		t.Fatalf("the next run failed: %+v", res)
+	}
+	unchanged(t, filepath.Join(ws, "after.txt"), "ok\n")
+}
+
+// attackScript runs python code in the bwrap sandbox with a workspace and
+// returns the result; the code prints one line per attempt.
+func attack(t *testing.T, code string, lim Limits) (*Result, string) {
+	t.Helper()
+	needPython(t)
+	ws, m := workspace(t)
+	res := run(t, bwrapRunner(t), Spec{Command: []string{python, "-c", code}, Mounts: []Mount{m}, Limits: lim})
+	t.Logf("stdout: %s\nstderr: %s\nnotes: %q", res.Stdout.Text, res.Stderr.Text, res.Notes)
+	return res, ws
+}
+
+// (k) Host kernel settings cannot be changed: /proc/sys and sysrq-trigger
+// do not even open for writing (opened, never written).
+func TestBwrapProcSysReadOnly(t *testing.T) {
+	res, _ := attack(t, `
+import os
+for p in ["/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches", "/proc/sys/kernel/hostname",
+          "/proc/sysrq-trigger", "/proc/sys/net/ipv4/ip_forward"]:
+    try:
+        os.close(os.open(p, os.O_RDWR))
+        print("OPENED", p)
+    except OSError as e:
+        print("refused", p, e.strerror)
+`, Limits{})
+	if strings.Contains(res.Stdout.Text, "OPENED") || !strings.Contains(res.Stdout.Text, "refused /proc/sys/kernel/core_pattern") {
+		t.Errorf("a kernel setting opened for writing:\n%s", res.Stdout.Text)
+	}
+	nextRunWorks(t)
+}
+
+// (l) A setuid copy of a binary made in the workspace never belongs to
+// root on the host, and keeps no setuid bit after the run.
+func TestBwrapSetuidFile(t *testing.T) {
+	res, ws := attack(t, `
+import os, shutil
+shutil.copy("/usr/bin/id", "suid_id")
+os.chmod("suid_id", 0o4755)
+os.mkdir("d")
+print("made", oct(os.stat("suid_id").st_mode))
+`, Limits{})
+	if !strings.Contains(res.Stdout.Text, "made 0o104755") {
+		t.Fatalf("the attack did not run as expected: %+v", res)
+	}
+	for _, name := range []string{"suid_id", "d"} {
+		fi, err := os.Lstat(filepath.Join(ws, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid, _ := fileOwner(fi); uid == 0 {
+			t.Errorf("%s is owned by root on the host", name)
+		}
+		if os.Geteuid() == 0 && fi.Mode()&os.ModeSetuid != 0 {
+			t.Errorf("%s kept its setuid bit: %v", name, fi.Mode())
+		}
+	}
+	if os.Geteuid() == 0 && !hasNote(res, "setuid/setgid bits removed from 1 file(s)") {
+		t.Errorf("Notes = %q", res.Notes)
+	}
+	nextRunWorks(t)
+}
+
+// (m) The seccomp filter denies namespaces, mounts, tracing, keyrings,
+// eBPF, perf and userfaultfd; fork, threads and subprocesses still work.
+func TestBwrapSeccomp(t *testing.T) {
+	res, _ := attack(t, `
+import ctypes, os, subprocess, threading
+libc = ctypes.CDLL(None, use_errno=True)
+SYS = {"unshare": 272, "mount": 165, "ptrace": 101, "keyctl": 250, "bpf": 321, "perf_event_open": 298,
+       "userfaultfd": 323, "setns": 308, "kexec_load": 246, "init_module": 175, "add_key": 248,
+       "open_by_handle_at": 304, "reboot": 169, "swapoff": 168, "pivot_root": 155}
+args = {"unshare": (0x10000000,), "mount": (b"none", b"/tmp", b"tmpfs", 0, None), "ptrace": (16, 1, 0, 0),
+        "keyctl": (0, 0), "bpf": (0, 0, 0), "perf_event_open": (0, 0, -1, -1, 0), "userfaultfd": (0,),
+        "setns": (0, 0), "kexec_load": (0, 0, 0, 0), "init_module": (0, 0, b""), "add_key": (b"user", b"x", b"y", 1, -3),
+        "open_by_handle_at": (0, 0, 0), "reboot": (0, 0, 0, 0), "swapoff": (b"/x",), "pivot_root": (b"/", b"/")}
+import platform
+if platform.machine() != "x86_64":
+    print("SKIP numbers are for x86_64")
+else:
+    for name, num in SYS.items():
+        r = libc.syscall(num, *args[name])
+        e = ctypes.get_errno()
+        print("ALLOWED" if r >= 0 else "denied", name, os.strerror(e) if r < 0 else r)
+    # clone with CLONE_NEWUSER (flags | SIGCHLD); a child would _exit at once.
+    r = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)
+    if r == 0:
+        os._exit(0)
+    print("ALLOWED" if r > 0 else "denied", "clone-newuser", os.strerror(ctypes.get_errno()) if r < 0 else r)
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print("fork", os.waitpid(pid, 0)[1] >> 8)
+t = threading.Thread(target=lambda: None); t.start(); t.join()
+print("subprocess", subprocess.run(["/bin/echo", "hi"], capture_output=True).stdout.decode().strip())
+`, Limits{})
+	out := res.Stdout.Text
+	if strings.Contains(out, "SKIP") {
+		t.Skip("syscall numbers in the attack are for x86_64")
+	}
+	if strings.Contains(out, "ALLOWED") || strings.Count(out, "denied") != 16 {
+		t.Errorf("a denied system call went through:\n%s", out)
+	}
+	if !strings.Contains(out, "fork 7") || !strings.Contains(out, "subprocess hi") {
+		t.Errorf("fork or subprocess broke under the filter:\n%s", out)
+	}
+	nextRunWorks(t)
+}
+
+// (n) The disk quota stops a run that fills the workspace, RLIMIT_FSIZE
+// stops a single file at the quota, and /tmp is bounded by it.
+func TestBwrapDiskQuota(t *testing.T) {
+	start := time.Now()
+	res, ws := attack(t, `
+import os, time
+block = b"x" * (1 << 20)
+for i in range(6):
+    with open("fill%d" % i, "wb") as f:
+        for _ in range(10):
+            f.write(block)
+print("written", flush=True)
+time.sleep(20)
+print("not stopped")
+`, Limits{Disk: 40 << 20, Wall: 30 * time.Second})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the run took %v: it was not stopped at the quota", d)
+	}
+	if !res.DiskExceeded || res.OK() || strings.Contains(res.Stdout.Text, "not stopped") ||
+		!hasNote(res, "disk quota of 40 MiB exceeded: ") {
+		t.Errorf("res = %+v", res)
+	}
+	if n := diskUsage([]string{ws}); n > 80<<20 {
+		t.Errorf("the workspace holds %d bytes", n)
+	}
+	res, ws = attack(t, `
+import os
+try:
+    for i in range(3):  # each under RLIMIT_FSIZE, together over the quota
+        with open("/tmp/big%d" % i, "wb") as f:
+            f.write(b"x" * (20 << 20))
+    print("WROTE /tmp")
+except OSError as e:
+    print("refused /tmp", e.strerror)
+os.system("rm -f /tmp/big*")
+try:
+    with open("one_big_file", "wb") as f:
+        f.write(b"x" * (50 << 20))
+    print("WROTE one_big_file")
+except OSError as e:
+    print("refused one_big_file", e.strerror)
+`, Limits{Disk: 40 << 20})
+	out := res.Stdout.Text
+	if strings.Contains(out, "WROTE") || !strings.Contains(out, "refused /tmp No space left on device") {
+		t.Errorf("more than the 40 MiB quota was written:\n%s", out)
+	}
+	if !strings.Contains(out, "refused one_big_file File too large") && !res.DiskExceeded {
+		t.Errorf("one 50 MiB file was neither refused nor stopped:\n%s", out)
+	}
+	if fi, err := os.Stat(filepath.Join(ws, "one_big_file")); err == nil && fi.Size() > 40<<20 {
+		t.Errorf("one_big_file holds %d bytes", fi.Size())
+	}
+	nextRunWorks(t)
+}
+
+// (o) No way out through the network: no external host, no DNS, no
+// abstract unix socket of the host's (loopback is tested in TestRunners).
+func TestBwrapNetworkAttacks(t *testing.T) {
+	name := fmt.Sprintf("mlrc-test-%d", time.Now().UnixNano())
+	ln, err := net.Listen("unix", "@"+name)
+	if err != nil {
+		t.Skipf("abstract unix sockets unavailable: %v", err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	res, _ := attack(t, fmt.Sprintf(`
+import socket
+def attempt(what, f):
+    try:
+        f()
+        print("REACHED", what)
+    except OSError as e:
+        print("refused", what, e)
+attempt("external", lambda: socket.create_connection(("1.1.1.1", 53), timeout=3))
+attempt("dns", lambda: socket.getaddrinfo("example.com", 443))
+def abstract():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect("\0%s")
+attempt("abstract", abstract)
+`, name), Limits{})
+	out := res.Stdout.Text
+	if strings.Contains(out, "REACHED") || accepted.Load() != 0 || !strings.Contains(out, "refused external") ||
+		!strings.Contains(out, "refused dns") || !strings.Contains(out, "refused abstract") {
+		t.Errorf("the sandbox reached the network:\n%s", res.Stdout.Text)
+	}
+	nextRunWorks(t)
+}
+
+// (p) The command cannot kill or trace what runs it: pid 1 of its
+// namespace ignores it, and nothing of the host is visible.
+func TestBwrapKillParent(t *testing.T) {
+	res, _ := attack(t, fmt.Sprintf(`
+import ctypes, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+for pid in [1, os.getppid(), %d]:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        print("signalled", pid)
+    except OSError as e:
+        print("refused kill", pid, e.strerror)
+    r = libc.ptrace(16, pid, 0, 0)  # PTRACE_ATTACH
+    print("ATTACHED" if r == 0 else "refused ptrace", pid)
+print("alive")
+`, os.Getpid()), Limits{})
+	if strings.Contains(res.Stdout.Text, "ATTACHED") || !strings.Contains(res.Stdout.Text, "alive") {
+		t.Errorf("res = %+v", res)
+	}
+	if !res.OK() {
+		t.Errorf("the run did not finish normally: %+v", res)
+	}
+	nextRunWorks(t)
+}
+
+// (q) As root, mounts below directories the sandbox uid may not enter
+// (mkdtemp's 0700) are still bound: staged by mlrc. A read-only directory
+// it may not enter itself shows its entries, symlinks kept.
+func TestBwrapStagedMounts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("staging is for root, whose sandbox runs as another uid")
+	}
+	ws, m := workspace(t)
+	task := t.TempDir()
+	os.Chmod(task, 0o700) // as mkdtemp makes it, root's
+	writeFile(t, filepath.Join(task, "evaluate.py"), "print('eval')\n")
+	os.Mkdir(filepath.Join(task, "data"), 0o755)
+	writeFile(t, filepath.Join(task, "data", "x.csv"), "a\n")
+	os.Symlink("data/x.csv", filepath.Join(task, "link.csv"))
+	res := run(t, bwrapRunner(t), Spec{
+		Command: []string{"/bin/sh", "-c", "ls " + task + " && cat " + task + "/link.csv && echo w > out.txt && touch " + task + "/new"},
+		Mounts:  []Mount{{Source: task}, m},
+		Dir:     ws,
+	})
+	if got, want := res.Stdout.Text, "data\nevaluate.py\nlink.csv\na\n"; got != want {
+		t.Errorf("stdout = %q, want %q (stderr %q)", got, want, res.Stderr.Text)
+	}
+	unchanged(t, filepath.Join(ws, "out.txt"), "w\n")
+	if _, err := os.Stat(filepath.Join(task, "new")); err == nil {
+		t.Errorf("the read-only task directory was written")
+	}
+	if fi, _ := os.Stat(task); fi.Mode().Perm() != 0o700 {
+		t.Errorf("the task directory's mode changed to %v", fi.Mode())
+	}
+	if ents, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("mlrc-stage-%d-*", os.Getpid()))); len(ents) > 0 {
+		t.Errorf("stage directories left after the run: %v", ents)
 	}
 }

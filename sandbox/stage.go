@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +36,8 @@ type stageBind struct {
 // newStage plans the staging of mounts and returns the staged source of
 // each, in order.
 func newStage(mounts []Mount, id identity) (*stage, []string, error) {
-	dir, err := os.MkdirTemp("", "mlrc-stage-")
+	removeStaleStages()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("mlrc-stage-%d-", os.Getpid()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -144,6 +146,21 @@ func bindAt(src, dst string) error {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
 	return nil
+}
+
+// removeStaleStages removes the (empty) stage directories of mlrc
+// processes that died during a run.
+func removeStaleStages() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "mlrc-stage-*-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.Split(filepath.Base(d), "-")[2])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+			os.Remove(d) // only ever empty on the host
+		}
+	}
 }
 
 // remove deletes the stage's directory, which on the host stays empty.
