@@ -18,8 +18,9 @@ import (
 )
 
 // Bwrap runs commands under bubblewrap. Inside, the command is nobody
-// (uid 65534, no capabilities) in its own user, pid, network (loopback
-// only), mount, ipc, uts and cgroup namespaces. It sees /usr and the merged-
+// (uid 65534, no capabilities, mapped to the host uid of sandboxIdentity:
+// never root) in its own user, pid, network (loopback only), mount, ipc,
+// uts and cgroup namespaces, under the seccomp filter of seccompFilter. It sees /usr and the merged-
 // usr links read-only, a short list of harmless /etc files, its own /proc,
 // a minimal /dev, a private /tmp and the Spec's mounts; nothing else of the
 // host (no home, no /root, no run store). The root is read-only. The
@@ -40,8 +41,8 @@ type Bwrap struct {
 // etcFiles are the /etc entries the sandbox sees: what the dynamic linker,
 // Debian's BLAS alternatives, Python, matplotlib and name lookups read.
 // Whole /etc is not shown: it holds credentials (odbc.ini, pip.conf,
-// gitconfig, shadow — readable inside, where uid 65534 maps to the uid
-// that runs mlrc).
+// gitconfig, shadow — readable inside when uid 65534 maps to the uid that
+// runs mlrc, as it does for a user who is not root).
 var etcFiles = []string{
 	"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
 	"passwd", "group", "nsswitch.conf", "hosts", "host.conf", "gai.conf",

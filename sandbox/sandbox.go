@@ -14,9 +14,14 @@
 // pid namespace and dies with mlrc: killing it kills the whole run, and it
 // outlives the command so that processes left in the background can be
 // found, reported and killed. Memory and process counts are limited by a
-// per-run cgroup (v1 memory and pids controllers, when mlrc may create
-// one), else by RLIMIT_AS and RLIMIT_NPROC; file size and CPU time by
-// rlimits. Result.Isolation says which were used.
+// per-run cgroup (v2 where mlrc's group may delegate the controllers, else
+// v1, when mlrc may create one), else by RLIMIT_AS and RLIMIT_NPROC; file
+// size and CPU time by rlimits; the disk by watching the writable mounts.
+// Result.Isolation says which were used, and Inspect what a host offers.
+//
+// When mlrc is root, bwrap runs as an unprivileged host uid (DefaultUID),
+// so that nothing an experiment does or leaves has root's rights; a
+// seccomp filter denies the system calls experiments have no use for.
 package sandbox
 
 import (
