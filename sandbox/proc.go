@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // proc is one process as /proc/<pid>/stat shows it.
@@ -92,28 +94,71 @@ func leftovers(root int) []proc {
 
 // lingering is leftovers that are still there a moment later: processes of
 // the sandbox's own machinery (bwrap) that are exiting with the command are
-// not the command's background processes.
+// not the command's background processes. It waits on each process's
+// pidfd, so it returns as soon as they have all exited, and at most after
+// lingerWait.
 func lingering(root int) []proc {
 	left := leftovers(root)
-	for _, wait := range []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond} {
-		if len(left) == 0 {
-			return nil
-		}
-		time.Sleep(wait)
-		again := map[int]bool{}
-		for _, p := range leftovers(root) {
-			again[p.pid] = true
-		}
-		var still []proc
-		for _, p := range left {
-			if again[p.pid] {
-				still = append(still, p)
-			}
-		}
-		left = still
+	if len(left) == 0 {
+		return nil
 	}
-	return left
+	type watched struct {
+		p  proc
+		fd int
+	}
+	var ws []watched
+	for _, p := range left {
+		fd, err := unix.PidfdOpen(p.pid, 0)
+		if err != nil {
+			continue // gone already
+		}
+		ws = append(ws, watched{p, fd})
+	}
+	defer func() {
+		for _, w := range ws {
+			unix.Close(w.fd)
+		}
+	}()
+	deadline := time.Now().Add(lingerWait)
+	for len(ws) > 0 {
+		ms := int(time.Until(deadline) / time.Millisecond)
+		if ms <= 0 {
+			break
+		}
+		pfds := make([]unix.PollFd, len(ws))
+		for i, w := range ws {
+			pfds[i] = unix.PollFd{Fd: int32(w.fd), Events: unix.POLLIN}
+		}
+		if _, err := unix.Poll(pfds, ms); err != nil && err != unix.EINTR {
+			break
+		}
+		still := ws[:0]
+		for i, w := range ws {
+			if pfds[i].Revents != 0 { // exited
+				unix.Close(w.fd)
+				continue
+			}
+			still = append(still, w)
+		}
+		ws = still
+	}
+	// Still alive, and still the run's (not a reused pid elsewhere).
+	again := map[int]bool{}
+	for _, p := range leftovers(root) {
+		again[p.pid] = true
+	}
+	var out []proc
+	for _, w := range ws {
+		if again[w.p.pid] {
+			out = append(out, w.p)
+		}
+	}
+	return out
 }
+
+// lingerWait is how long a process found after the command exited may take
+// to exit before it counts as left running.
+const lingerWait = 260 * time.Millisecond
 
 // nsInit reports whether pid is pid 1 in its innermost pid namespace.
 func nsInit(pid int) bool {
