@@ -102,8 +102,12 @@ func Inspect(ctx context.Context, r Runner) ([]Enforcement, error) {
 		cpu = Enforcement{Name: "CPU share", Enforced: true, How: "by " + cg.cpu.version() + " when Limits.CPUs is set"}
 	}
 	es = append(es, cpu)
+	tmp := "a size-bounded private /tmp"
+	if isolationKind(res.Isolation) != "bwrap" {
+		tmp = "no private /tmp (the host's is used)"
+	}
 	es = append(es, Enforcement{Name: "disk quota", Enforced: true,
-		How: fmt.Sprintf("writable mounts measured while the command runs (default %s), RLIMIT_FSIZE, a size-bounded /tmp", formatSize(DefaultDisk))})
+		How: fmt.Sprintf("writable mounts measured while the command runs (default %s), RLIMIT_FSIZE, %s", formatSize(DefaultDisk), tmp)})
 	return es, nil
 }
 
