@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cgroupRoot is where cgroups are mounted: cgroup v2 itself (unified), or a
@@ -279,11 +281,11 @@ func (cg *cgroup) add(pid int) error {
 	return nil
 }
 
-// procs lists the processes in the groups.
-func (cg *cgroup) procs() []int {
+// procsOf lists the processes in the group directories dirs.
+func procsOf(dirs []string) []int {
 	seen := map[int]bool{}
 	var ps []int
-	for _, d := range cg.dirs() {
+	for _, d := range dirs {
 		b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
 		for _, f := range strings.Fields(string(b)) {
 			if p, err := strconv.Atoi(f); err == nil && !seen[p] {
@@ -295,17 +297,25 @@ func (cg *cgroup) procs() []int {
 	return ps
 }
 
-// killAll kills every process in the groups until they are empty, for at
-// most about two seconds. A v2 group is killed at once by cgroup.kill.
+// killAll kills every process in the groups. A v2 group is killed at once
+// by cgroup.kill and waited for on its cgroup.events (populated 0); v1
+// groups, which have no such events, are emptied by killing what they
+// list until they are empty, for at most about two seconds.
 func (cg *cgroup) killAll() {
 	if cg == nil {
 		return
 	}
+	var v1 []string
 	for _, d := range cg.dirs() {
-		os.WriteFile(filepath.Join(d, "cgroup.kill"), []byte("1"), 0) // v2, Linux 5.14+
+		v2 := (cg.memory.v2 && cg.memory.dir == d) || (cg.pids.v2 && cg.pids.dir == d) || (cg.cpu.v2 && cg.cpu.dir == d)
+		if v2 && os.WriteFile(filepath.Join(d, "cgroup.kill"), []byte("1"), 0) == nil && // Linux 5.14+
+			waitUnpopulated(d, 2*time.Second) {
+			continue
+		}
+		v1 = append(v1, d) // kill what is listed
 	}
 	for range 100 {
-		ps := cg.procs()
+		ps := procsOf(v1)
 		if len(ps) == 0 {
 			return
 		}
@@ -314,6 +324,39 @@ func (cg *cgroup) killAll() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitUnpopulated waits until the v2 group dir holds no process, woken by
+// inotify on its cgroup.events, for at most timeout.
+func waitUnpopulated(dir string, timeout time.Duration) bool {
+	events := filepath.Join(dir, "cgroup.events")
+	populated := func() bool { return counter(events, "populated") != 0 }
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return !populated()
+	}
+	defer unix.Close(fd)
+	if _, err := unix.InotifyAddWatch(fd, events, unix.IN_MODIFY); err != nil {
+		return !populated()
+	}
+	deadline := time.Now().Add(timeout)
+	buf := make([]byte, 4096)
+	for populated() {
+		ms := int(time.Until(deadline) / time.Millisecond)
+		if ms <= 0 {
+			return false
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, ms); err != nil && err != unix.EINTR {
+			return false
+		}
+		for {
+			if n, _ := unix.Read(fd, buf); n <= 0 {
+				break
+			}
+		}
+	}
+	return true
 }
 
 // oomKills is how many processes the kernel killed for lack of memory.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeV2 is a cgroup v2 hierarchy in a temporary directory: mlrc's own
@@ -97,5 +98,42 @@ func TestCgroupHost(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(c.dir, "cgroup.procs")); err != nil {
 			t.Errorf("%s is not a cgroup: %v", c.dir, err)
 		}
+	}
+}
+
+// Killing a v2 group waits for its cgroup.events to say it is empty, and
+// returns as soon as they do.
+func TestCgroupV2KillWaitsForEvents(t *testing.T) {
+	root, _ := fakeV2(t, "memory pids")
+	cg := newCgroup(root, Limits{Memory: 1 << 30, Procs: 10})
+	if cg == nil || !cg.memory.v2 {
+		t.Fatalf("cgroup = %+v", cg)
+	}
+	events := filepath.Join(cg.memory.dir, "cgroup.events")
+	writeFile(t, events, "populated 1\nfrozen 0\n")
+	// Rewritten in place, as the kernel's file never reads empty.
+	f, err := os.OpenFile(events, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		f.WriteAt([]byte("populated 0\n"), 0)
+	}()
+	start := time.Now()
+	cg.killAll()
+	if d := time.Since(start); d < 100*time.Millisecond || d > time.Second {
+		t.Errorf("killAll returned after %v, want soon after the group emptied (150 ms)", d)
+	}
+	if got := readTrim(t, filepath.Join(cg.memory.dir, "cgroup.kill")); got != "1" {
+		t.Errorf("cgroup.kill = %q, want 1", got)
+	}
+	if waitUnpopulated(cg.memory.dir, 50*time.Millisecond) != true {
+		t.Errorf("an empty group waited for")
+	}
+	f.WriteAt([]byte("populated 1\n"), 0)
+	if waitUnpopulated(cg.memory.dir, 100*time.Millisecond) {
+		t.Errorf("a populated group reported empty")
 	}
 }
