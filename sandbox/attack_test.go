@@ -89,7 +89,13 @@ func TestBwrapHidesHost(t *testing.T) {
 	writeFile(t, labels, "id,label\n1,cat\n")
 	home := t.TempDir()
 	writeFile(t, filepath.Join(home, ".netrc"), "machine api password hunter2\n")
+	store := t.TempDir() // the run store beside this run: its database and another run
+	writeFile(t, filepath.Join(store, "mlrc.db"), "SQLite format 3\x00")
+	os.MkdirAll(filepath.Join(store, "run-2", "workspace"), 0o755)
+	writeFile(t, filepath.Join(store, "run-2", "workspace", "train.py"), "print(1)\n")
 	actions := []string{
+		"read:" + filepath.Join(store, "mlrc.db"), "list:" + store,
+		"read:" + filepath.Join(store, "run-2", "workspace", "train.py"),
 		"read:" + labels, "list:" + filepath.Dir(labels),
 		"read:" + filepath.Join(home, ".netrc"), "list:" + home,
 		"list:/root", "read:/root/.bashrc", "list:/home",
@@ -497,5 +503,40 @@ func TestBwrapStagedMounts(t *testing.T) {
 	}
 	if ents, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("mlrc-stage-%d-*", os.Getpid()))); len(ents) > 0 {
 		t.Errorf("stage directories left after the run: %v", ents)
+	}
+}
+
+// Where bwrap cannot run as the sandbox uid (unprivileged user namespaces
+// off), root's next-best is bwrap as root: nobody inside is host root, but
+// /proc/sys stays read-only, seccomp applies, setuid bits are cleared
+// after the run, and the isolation says so.
+func TestBwrapAsRootNextBest(t *testing.T) {
+	needPython(t)
+	if os.Geteuid() != 0 {
+		t.Skip("the next-best mode is for root")
+	}
+	b := bwrapRunner(t)
+	b.asRoot, b.asRootWhy = true, "forced by the test"
+	ws, m := workspace(t)
+	res := run(t, b, Spec{Command: []string{python, "-c", `
+import os, shutil
+try:
+    os.close(os.open("/proc/sys/kernel/core_pattern", os.O_RDWR))
+    print("OPENED")
+except OSError as e:
+    print("refused", e.strerror)
+shutil.copy("/usr/bin/id", "suid_id")
+os.chmod("suid_id", 0o4755)
+print(open("/proc/self/status").read().count("Seccomp:\t2"))
+`}, Mounts: []Mount{m}})
+	t.Logf("%+v", res)
+	if !strings.Contains(res.Stdout.Text, "refused Read-only file system") || !strings.HasSuffix(res.Stdout.Text, "1\n") {
+		t.Errorf("stdout = %q", res.Stdout.Text)
+	}
+	if fi, err := os.Lstat(filepath.Join(ws, "suid_id")); err != nil || fi.Mode()&os.ModeSetuid != 0 {
+		t.Errorf("suid_id: %v, %v: the setuid bit stayed", fi.Mode(), err)
+	}
+	if !strings.Contains(res.Isolation, "NOT as another uid: forced by the test") {
+		t.Errorf("Isolation = %q", res.Isolation)
 	}
 }

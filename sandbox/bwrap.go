@@ -35,6 +35,12 @@ type Bwrap struct {
 	once          sync.Once
 	path          string
 	disableUserns bool // bwrap ≥ 0.8: forbid user namespaces inside
+	// asRoot: mlrc is root but bwrap cannot run as the sandbox uid here
+	// (unprivileged user namespaces are off), so it runs as root, nobody
+	// inside mapping to host root: the next-best isolation, said in
+	// every Result.
+	asRoot    bool
+	asRootWhy string
 	err           error
 }
 
@@ -72,6 +78,17 @@ func (b *Bwrap) Check() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		res, err := b.run(ctx, Spec{Command: []string{"/bin/true"}, Dir: "/"})
+		if _, dropped, _ := sandboxIdentity(); dropped && (err != nil || !res.OK()) {
+			why := "bwrap cannot run as the sandbox uid here"
+			if err != nil {
+				why += ": " + err.Error()
+			}
+			if r := usernsRestriction(); r != "" {
+				why += " (" + r + ")"
+			}
+			b.asRoot, b.asRootWhy = true, why
+			res, err = b.run(ctx, Spec{Command: []string{"/bin/true"}, Dir: "/"})
+		}
 		switch {
 		case err != nil:
 			b.err = fmt.Errorf("sandbox: bwrap does not work here: %w", err)
@@ -103,6 +120,9 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 	id, dropped, err := sandboxIdentity()
 	if err != nil {
 		return nil, err
+	}
+	if b.asRoot {
+		id, dropped = identity{0, 0}, false
 	}
 	l := launch{
 		env:   []string{"PATH=/usr/bin:/bin"},
@@ -156,8 +176,12 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		"no network (loopback only); nobody without capabilities in its own user, pid, ipc and uts namespaces, "+
 		"host uid %d (%s); seccomp denies %d system calls (mount, namespaces, ptrace, bpf, keyrings, modules…); "+
 		"/proc/sys read-only", id.uid, uidNote(dropped), len(deniedSyscalls))
+	if b.asRoot {
+		l.isolation += "; NOT as another uid: " + b.asRootWhy + ", so nobody inside is root on the host " +
+			"(setuid/setgid bits are cleared after the run)"
+	}
 	res, err := execute(ctx, l, lim)
-	if dropped {
+	if dropped || b.asRoot {
 		n := 0
 		for _, d := range l.watch {
 			n += clearSetID(d)
@@ -167,6 +191,21 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		}
 	}
 	return res, err
+}
+
+// usernsRestriction names the kernel setting that keeps unprivileged users
+// from creating user namespaces, or "".
+func usernsRestriction() string {
+	for _, c := range []struct{ file, bad, say string }{
+		{"/proc/sys/kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone = 0"},
+		{"/proc/sys/user/max_user_namespaces", "0", "user.max_user_namespaces = 0"},
+		{"/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1", "kernel.apparmor_restrict_unprivileged_userns = 1"},
+	} {
+		if b, err := os.ReadFile(c.file); err == nil && strings.TrimSpace(string(b)) == c.bad {
+			return c.say
+		}
+	}
+	return ""
 }
 
 func uidNote(dropped bool) string {
