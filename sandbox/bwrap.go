@@ -41,7 +41,7 @@ type Bwrap struct {
 	// every Result.
 	asRoot    bool
 	asRootWhy string
-	err           error
+	err       error
 }
 
 // etcFiles are the /etc entries the sandbox sees: what the dynamic linker,
