@@ -137,7 +137,7 @@ func v2Controllers(parent string, cpu bool) []string {
 		}
 	}
 	if len(missing) > 0 {
-		os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte(strings.Join(missing, " ")), 0)
+		os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte(strings.Join(missing, " ")), 0o644)
 	}
 	on := fields(filepath.Join(parent, "cgroup.subtree_control"))
 	var out []string
@@ -169,7 +169,7 @@ type setting struct {
 
 func write(dir string, settings []setting) error {
 	for _, s := range settings {
-		err := os.WriteFile(filepath.Join(dir, s.file), []byte(s.value), 0)
+		err := os.WriteFile(filepath.Join(dir, s.file), []byte(s.value), 0o644)
 		if err != nil && !(s.optional && errors.Is(err, os.ErrNotExist)) {
 			return err
 		}
@@ -274,7 +274,7 @@ func contains(ss []string, s string) bool {
 // add moves the process pid into the groups; its children inherit them.
 func (cg *cgroup) add(pid int) error {
 	for _, d := range cg.dirs() {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			return fmt.Errorf("join cgroup %s: %w", d, err)
 		}
 	}
@@ -308,7 +308,7 @@ func (cg *cgroup) killAll() {
 	var v1 []string
 	for _, d := range cg.dirs() {
 		v2 := (cg.memory.v2 && cg.memory.dir == d) || (cg.pids.v2 && cg.pids.dir == d) || (cg.cpu.v2 && cg.cpu.dir == d)
-		if v2 && os.WriteFile(filepath.Join(d, "cgroup.kill"), []byte("1"), 0) == nil && // Linux 5.14+
+		if v2 && os.WriteFile(filepath.Join(d, "cgroup.kill"), []byte("1"), 0o644) == nil && // Linux 5.14+
 			waitUnpopulated(d, 2*time.Second) {
 			continue
 		}

@@ -137,3 +137,13 @@ func TestCgroupV2KillWaitsForEvents(t *testing.T) {
 		t.Errorf("a populated group reported empty")
 	}
 }
+
+// Without any group (not root, or no controller) the description says why
+// rather than failing.
+func TestCgroupHowWithoutGroup(t *testing.T) {
+	for _, layout := range []string{"v2", "hybrid", "v1", "none"} {
+		if s := cgroupHow(layout, nil); !strings.Contains(s, "none used") {
+			t.Errorf("cgroupHow(%s, nil) = %q", layout, s)
+		}
+	}
+}

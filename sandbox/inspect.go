@@ -118,12 +118,14 @@ func isolationKind(isolation string) string {
 
 func cgroupHow(layout string, cg *cgroup) string {
 	var used []string
-	for _, c := range []struct {
-		name string
-		ctl  ctl
-	}{{"memory", cg.memory}, {"pids", cg.pids}, {"cpu", cg.cpu}} {
-		if cg != nil && c.ctl.dir != "" {
-			used = append(used, c.name+" ("+c.ctl.version()+")")
+	if cg != nil {
+		for _, c := range []struct {
+			name string
+			ctl  ctl
+		}{{"memory", cg.memory}, {"pids", cg.pids}, {"cpu", cg.cpu}} {
+			if c.ctl.dir != "" {
+				used = append(used, c.name+" ("+c.ctl.version()+")")
+			}
 		}
 	}
 	host := map[string]string{"v2": "cgroup v2 (unified)", "hybrid": "hybrid: v1 controllers, v2 at unified/",
