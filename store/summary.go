@@ -16,11 +16,11 @@ type Summary struct {
 	Steps     []StepInfo     `json:"steps"`
 	Artifacts []ArtifactInfo `json:"artifacts"`
 
-	Calls       int64     `json:"calls"`        // LLM calls sent to a model
-	FailedCalls int64     `json:"failed_calls"` // of which failed
+	Calls       int64 `json:"calls"`        // LLM calls sent to a model
+	FailedCalls int64 `json:"failed_calls"` // of which failed
 	// Replayed counts calls answered from the record on a resume, not sent.
-	Replayed int64 `json:"replayed_calls"`
-	Usage       llm.Usage `json:"usage"`
+	Replayed int64     `json:"replayed_calls"`
+	Usage    llm.Usage `json:"usage"`
 	// Cost sums the calls' costs; Cost.Unknown counts calls at unknown price,
 	// taken as 0 in Cost.USD.
 	Cost llm.Cost `json:"cost"`
