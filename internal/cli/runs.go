@@ -50,7 +50,7 @@ func (a *app) runsCommand() *cobra.Command {
 			for _, s := range sums {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, s.Model,
 					s.Created.Local().Format("2006-01-02 15:04"), s.Calls, s.Usage.Total(), s.Cost)
-				if s.Status == store.StatusInterrupted && interrupted == "" {
+				if s.Status == store.StatusInterrupted && resumable(s.Kind) && interrupted == "" {
 					interrupted = s.ID
 				}
 			}
@@ -141,13 +141,18 @@ func printSummary(a *app, s *store.Summary) {
 // interrupted run.
 func statusText(info store.RunInfo) string {
 	switch {
-	case info.Status == store.StatusInterrupted:
+	case info.Status == store.StatusInterrupted && resumable(info.Kind):
 		return fmt.Sprintf("%s (the process working on it died; continue with `mlrc resume %s`)", info.Status, info.ID)
+	case info.Status == store.StatusInterrupted:
+		return fmt.Sprintf("%s (the process working on it died)", info.Status)
 	case info.Status == store.StatusRunning && info.PID > 0:
 		return fmt.Sprintf("%s (process %d)", info.Status, info.PID)
 	}
 	return info.Status
 }
+
+// resumable says whether mlrc resume continues runs of kind.
+func resumable(kind string) bool { return kind == "experiment" || kind == "research" }
 
 func duration(start, end time.Time) string {
 	if end.IsZero() {
