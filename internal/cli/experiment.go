@@ -348,21 +348,23 @@ func (a *app) resumeModel(ctx context.Context, run *store.Run, meter *llm.Meter)
 var redoPhases = map[string]bool{"idea": true}
 
 // reusable returns the answers a resumed run may reuse, in order: the
-// successful calls of the steps that did not end done (cut off, stopped or
-// failed), and of every step of a phase that starts again from scratch, that
-// no later call has reused yet. A reused answer is recorded again with the
-// step that used it (ReplayOf); that copy, not the first, is the one to reuse
-// should that step be cut off as well.
+// successful calls of the steps that were cut off (killed, or stopped by an
+// interrupt), and of every step of a phase that was cut off and starts again
+// from scratch, that no later call has reused yet. A reused answer is
+// recorded again with the step that used it (ReplayOf); that copy, not the
+// first, is the one to reuse should that step be cut off as well. Failed
+// steps and phases are left out: their answers may be what failed, and a
+// resume asks again.
 func reusable(steps []store.StepInfo, phases []store.PhaseInfo, calls []llm.Call) []llm.Call {
 	redo := map[string]bool{}
 	for _, p := range phases {
-		if redoPhases[p.Name] && p.Status != store.StatusDone {
+		if redoPhases[p.Name] && (p.Status == store.StatusRunning || p.Status == store.StatusStopped) {
 			redo[p.Name] = true
 		}
 	}
 	open := map[int64]bool{}
 	for _, s := range steps {
-		if s.Status != store.StatusDone || redo[s.Phase] {
+		if s.Status == store.StatusStopped || s.Status == store.StatusRunning || redo[s.Phase] {
 			open[s.Seq] = true
 		}
 	}

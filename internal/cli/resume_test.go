@@ -9,8 +9,9 @@ import (
 	"github.com/mlrc/mlrc/store"
 )
 
-// reusable picks the answers a resume may reuse: those of steps that did
-// not complete and of a phase redone from scratch, the last copy of each.
+// reusable picks the answers a resume may reuse: those of steps cut off and
+// of a phase cut off and redone from scratch, the last copy of each; not
+// those of failed steps or phases.
 func TestReusable(t *testing.T) {
 	ok := json.RawMessage(`{}`)
 	call := func(seq, step, replayOf int64) llm.Call {
@@ -22,7 +23,7 @@ func TestReusable(t *testing.T) {
 		{Seq: 2, Phase: "experiment", Status: store.StatusDone},
 		{Seq: 3, Phase: "experiment", Status: store.StatusStopped}, // killed once
 		{Seq: 4, Phase: "experiment", Status: store.StatusStopped}, // killed again, reusing 3's answer
-		{Seq: 5, Phase: "experiment", Status: store.StatusFailed},
+		{Seq: 5, Phase: "experiment", Status: store.StatusFailed}, // its answer may be what failed
 		{Seq: 6, Phase: "experiment", Status: store.StatusStopped},
 	}
 	calls := []llm.Call{
@@ -40,8 +41,9 @@ func TestReusable(t *testing.T) {
 		phases []store.PhaseInfo
 		want   string
 	}{
-		{"idea done", []store.PhaseInfo{{Name: "idea", Status: store.StatusDone}, {Name: "experiment", Status: store.StatusRunning}}, "[4 5 6]"},
-		{"idea cut off", []store.PhaseInfo{{Name: "idea", Status: store.StatusRunning}}, "[1 4 5 6]"},
+		{"idea done", []store.PhaseInfo{{Name: "idea", Status: store.StatusDone}, {Name: "experiment", Status: store.StatusRunning}}, "[4 5]"},
+		{"idea cut off", []store.PhaseInfo{{Name: "idea", Status: store.StatusRunning}}, "[1 4 5]"},
+		{"idea failed", []store.PhaseInfo{{Name: "idea", Status: store.StatusFailed}}, "[4 5]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
