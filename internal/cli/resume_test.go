@@ -23,7 +23,7 @@ func TestReusable(t *testing.T) {
 		{Seq: 2, Phase: "experiment", Status: store.StatusDone},
 		{Seq: 3, Phase: "experiment", Status: store.StatusStopped}, // killed once
 		{Seq: 4, Phase: "experiment", Status: store.StatusStopped}, // killed again, reusing 3's answer
-		{Seq: 5, Phase: "experiment", Status: store.StatusFailed}, // its answer may be what failed
+		{Seq: 5, Phase: "experiment", Status: store.StatusFailed},  // its answer may be what failed
 		{Seq: 6, Phase: "experiment", Status: store.StatusStopped},
 	}
 	calls := []llm.Call{
