@@ -194,15 +194,99 @@ func readSteps(t *testing.T, runs, id string) []store.StepInfo {
 // holder named and writes nothing, and the holder goes on to finish
 // cleanly. A killed run shows as interrupted. The fake server receives
 // each request once: no model call is sent twice.
+// It runs against llm/fakeserver and against the separate fake server
+// /work/shared/tools/fakellm.py, whose --log records every request.
 func TestOneWriterAndRepeatedKills(t *testing.T) {
 	if testing.Short() {
-		t.Skip("kills and resumes mlrc four times (about 20 s)")
+		t.Skip("kills and resumes mlrc four times (about 10 s per server)")
 	}
+	t.Run("fakeserver", func(t *testing.T) {
+		srv := fakeserver.New(slowScript()...)
+		defer srv.Close()
+		oneWriterAndRepeatedKills(t, srv.URL, func() [][]byte {
+			var bodies [][]byte
+			for _, q := range srv.Requests() {
+				bodies = append(bodies, q.Raw)
+			}
+			return bodies
+		})
+	})
+	t.Run("fakellm.py", func(t *testing.T) {
+		url, requests := startFakeLLM(t)
+		oneWriterAndRepeatedKills(t, url, requests)
+	})
+}
+
+// startFakeLLM runs fakellm.py in script mode with slowScript's answers and
+// returns its URL and a reader of the requests in its log.
+func startFakeLLM(t *testing.T) (string, func() [][]byte) {
+	t.Helper()
+	const tool = "/work/shared/tools/fakellm.py"
+	if _, err := os.Stat(tool); err != nil {
+		t.Skipf("no %s (the shared tools are absent): %v", tool, err)
+	}
+	dir := t.TempDir()
+	var script strings.Builder
+	for _, r := range slowScript() {
+		var calls []map[string]any
+		for _, c := range r.Response.ToolCalls {
+			calls = append(calls, map[string]any{"name": c.Name, "arguments": c.Arguments})
+		}
+		line, _ := json.Marshal(map[string]any{"tool_calls": calls})
+		script.Write(append(line, '\n'))
+	}
+	scriptFile, portFile, logFile := filepath.Join(dir, "script.jsonl"), filepath.Join(dir, "port"), filepath.Join(dir, "log.jsonl")
+	if err := os.WriteFile(scriptFile, []byte(script.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", tool, "--mode", "script", "--script", scriptFile, "--port-file", portFile,
+		"--log", logFile, "--quiet", "--api-key", "x")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start %s: %v", tool, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	var port string
+	for port == "" {
+		if b, err := os.ReadFile(portFile); err == nil && strings.TrimSpace(string(b)) != "" {
+			port = strings.TrimSpace(string(b))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fakellm.py wrote no port file: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "http://127.0.0.1:" + port, func() [][]byte {
+		b, err := os.ReadFile(logFile)
+		if err != nil {
+			return nil
+		}
+		var bodies [][]byte
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var entry struct {
+				Path    string          `json:"path"`
+				Status  int             `json:"status"`
+				Request json.RawMessage `json:"request"`
+			}
+			if json.Unmarshal([]byte(line), &entry) != nil || entry.Request == nil {
+				continue
+			}
+			if entry.Status >= 400 {
+				t.Errorf("fakellm.py refused a request (%d): %.300s", entry.Status, line)
+			}
+			bodies = append(bodies, entry.Request)
+		}
+		return bodies
+	}
+}
+
+func oneWriterAndRepeatedKills(t *testing.T, url string, requests func() [][]byte) {
 	taskDir := slowTask(t)
-	srv := fakeserver.New(slowScript()...)
-	defer srv.Close()
 	runs := t.TempDir()
-	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x", "HF_HUB_OFFLINE": "1"}
+	env := map[string]string{"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "x", "HF_HUB_OFFLINE": "1"}
 
 	// The original run, inside its slow step (step 2's call recorded).
 	orig := startChild(t, env, "experiment", "--runs-dir", runs, "--model", "openai/gpt-4o-mini", "--task", taskDir, "--auto")
@@ -235,7 +319,7 @@ func TestOneWriterAndRepeatedKills(t *testing.T) {
 		res.kill(t)
 		t.Logf("kill %d done with %d calls recorded", kill+2, countLines(callsFile))
 	}
-	if n := len(srv.Requests()); n != 2 {
+	if n := len(requests()); n != 2 {
 		t.Fatalf("after three kills the server got %d requests, want 2", n)
 	}
 
@@ -256,13 +340,13 @@ func TestOneWriterAndRepeatedKills(t *testing.T) {
 	}
 
 	// The server's log: three requests, none sent twice.
-	reqs := srv.Requests()
+	reqs := requests()
 	seen := map[string]int{}
 	for i, q := range reqs {
-		if j, ok := seen[string(q.Raw)]; ok {
+		if j, ok := seen[string(q)]; ok {
 			t.Errorf("request %d repeats request %d: a model call was sent twice", i+1, j+1)
 		}
-		seen[string(q.Raw)] = i + 1
+		seen[string(q)] = i + 1
 	}
 	if len(reqs) != 3 {
 		t.Errorf("the server got %d requests, want 3 (one per agent step)", len(reqs))
