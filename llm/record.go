@@ -24,6 +24,10 @@ type Call struct {
 	Cost        Cost            `json:"cost"`
 	Started     time.Time       `json:"started"`
 	Latency     time.Duration   `json:"latency_ns"`
+	// ReplayOf, when not 0, says that the call was not sent: it was answered
+	// with the recorded answer of call ReplayOf of the same run (a resumed
+	// run redoing a step that was cut off). Such a call has no usage or cost.
+	ReplayOf int64 `json:"replay_of,omitempty"`
 }
 
 // Recorder stores calls. The run store implements it.

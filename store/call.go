@@ -54,13 +54,13 @@ func (r *Run) recordCall(ctx context.Context, c llm.Call, st *Step) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO llm_calls
 			(run_id, step_id, seq, provider, model, request_hash, request, response, error,
 			 input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, price_unknown,
-			 started_at, latency_ms)
+			 started_at, latency_ms, replay_of)
 			VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM llm_calls WHERE run_id = ?1),
-			 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+			 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
 			RETURNING seq`,
 			r.ID, stepID, c.Provider, c.Model, c.RequestHash, reqText, respText, c.Error,
 			c.Usage.InputTokens, c.Usage.OutputTokens, c.Usage.CacheReadTokens, c.Usage.CacheWriteTokens,
-			c.Cost.USD, c.Cost.Unknown, timeText(c.Started), c.Latency.Milliseconds()).Scan(&c.Seq)
+			c.Cost.USD, c.Cost.Unknown, timeText(c.Started), c.Latency.Milliseconds(), c.ReplayOf).Scan(&c.Seq)
 	})
 	if err != nil {
 		return fmt.Errorf("run %s: record call: %w", r.ID, err)
@@ -78,7 +78,7 @@ func (r *Run) Calls(ctx context.Context) ([]llm.Call, error) {
 	rows, err := r.s.db.QueryContext(ctx, `SELECT c.seq, COALESCE(s.seq, 0), c.provider, c.model, c.request_hash,
 			c.request, c.response, c.error,
 			c.input_tokens, c.output_tokens, c.cache_read_tokens, c.cache_write_tokens, c.cost_usd, c.price_unknown,
-			c.started_at, c.latency_ms
+			c.started_at, c.latency_ms, c.replay_of
 		FROM llm_calls c LEFT JOIN steps s ON s.id = c.step_id WHERE c.run_id = ? ORDER BY c.seq`, r.ID)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: list calls: %w", r.ID, err)
@@ -91,7 +91,7 @@ func (r *Run) Calls(ctx context.Context) ([]llm.Call, error) {
 		if err := rows.Scan(&c.Seq, &c.Step, &c.Provider, &c.Model, &c.RequestHash,
 			(*[]byte)(&c.Request), (*[]byte)(&c.Response), &c.Error,
 			&c.Usage.InputTokens, &c.Usage.OutputTokens, &c.Usage.CacheReadTokens, &c.Usage.CacheWriteTokens,
-			&c.Cost.USD, &c.Cost.Unknown, timeScan{&c.Started}, &latency); err != nil {
+			&c.Cost.USD, &c.Cost.Unknown, timeScan{&c.Started}, &latency, &c.ReplayOf); err != nil {
 			return nil, fmt.Errorf("run %s: list calls: %w", r.ID, err)
 		}
 		c.Latency = time.Duration(latency) * time.Millisecond

@@ -44,11 +44,18 @@ type RunInfo struct {
 	Created  time.Time       `json:"created"`
 	Updated  time.Time       `json:"updated"`
 	Finished time.Time       `json:"finished,omitzero"` // zero while running
+	// PID is the process working on a running run, when it can be read.
+	// Status is StatusInterrupted, not StatusRunning, for a run recorded as
+	// running that no process holds (its process was killed).
+	PID int `json:"pid,omitempty"`
 }
 
 // Run is a handle on one run, for recording what it does. A Run remembers
 // the steps begun through it and not yet ended; two handles on the same run
 // (say, from two calls to Store.Run) do not share that.
+//
+// One process at a time works on a run: it holds the run's lock (see Lock),
+// which CreateRun takes for the run it creates.
 type Run struct {
 	ID  string
 	Dir string
@@ -56,6 +63,8 @@ type Run struct {
 	s      *Store
 	steps  openSteps
 	fileMu sync.Mutex // serializes rewrites of run.json
+	lockMu sync.Mutex
+	lock   *os.File // the lock file while this handle holds the run's lock
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -109,6 +118,11 @@ func (s *Store) CreateRun(ctx context.Context, nr NewRun) (*Run, error) {
 		return nil, fmt.Errorf("create run %s: %w", id, err)
 	}
 
+	lock, err := lockDir(dir, id)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("create run %s: %w", id, err)
+	}
 	info := RunInfo{ID: id, Kind: nr.Kind, Status: StatusRunning, Model: nr.Model, Dir: dir, Created: t, Updated: t}
 	if config != nil {
 		info.Config = json.RawMessage(config.(string))
@@ -124,14 +138,16 @@ func (s *Store) CreateRun(ctx context.Context, nr NewRun) (*Run, error) {
 		})
 	}
 	if err != nil {
+		lock.Close()
 		os.RemoveAll(dir) // ours: Mkdir above created it
 		return nil, fmt.Errorf("create run %s: %w", id, err)
 	}
-	return &Run{ID: id, Dir: dir, s: s}, nil
+	return &Run{ID: id, Dir: dir, s: s, lock: lock}, nil
 }
 
-// Run returns a handle on an existing run, to resume it. ref is the run's id
-// or a prefix of it that matches one run only.
+// Run returns a handle on an existing run, to read it or, after Lock, to
+// resume it. ref is the run's id or a prefix of it that matches one run
+// only.
 func (s *Store) Run(ctx context.Context, ref string) (*Run, error) {
 	id, err := s.lookup(ctx, ref)
 	if err != nil {
@@ -191,7 +207,17 @@ func scanRun(sc scanner) (RunInfo, error) {
 	return r, err
 }
 
+// runInfo returns the run's row, its status as seen now (see RunInfo.PID).
 func runInfo(ctx context.Context, q querier, id string) (RunInfo, error) {
+	info, err := storedRunInfo(ctx, q, id)
+	if err == nil {
+		info.live()
+	}
+	return info, err
+}
+
+// storedRunInfo returns the run's row as stored.
+func storedRunInfo(ctx context.Context, q querier, id string) (RunInfo, error) {
 	info, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
@@ -215,6 +241,7 @@ func (s *Store) Runs(ctx context.Context) ([]RunInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list runs: %w", err)
 		}
+		info.live()
 		runs = append(runs, info)
 	}
 	if err := rows.Err(); err != nil {
@@ -223,7 +250,8 @@ func (s *Store) Runs(ctx context.Context) ([]RunInfo, error) {
 	return runs, nil
 }
 
-// Info returns the run's row.
+// Info returns the run's row, its status as seen now: interrupted when it
+// is recorded as running and no process holds it.
 func (r *Run) Info(ctx context.Context) (RunInfo, error) { return runInfo(ctx, r.s.db, r.ID) }
 
 // SetStatus sets the run's status and error message and rewrites run.json.
@@ -254,7 +282,7 @@ func (r *Run) SetStatus(ctx context.Context, status, errMsg string) error {
 	if err != nil {
 		return fmt.Errorf("run %s: set status %s: %w", r.ID, status, err)
 	}
-	info, err := r.Info(ctx)
+	info, err := storedRunInfo(ctx, r.s.db, r.ID)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@
 //	<runs dir>/<run id>/run.json         id, kind, model, status, config; rewritten on status changes
 //	<runs dir>/<run id>/llm-calls.jsonl  one line per LLM call
 //	<runs dir>/<run id>/events.jsonl     one line per event
+//	<runs dir>/<run id>/.lock            flocked by the process working on the run; its pid
 //
 // The database is the source of truth. A line is appended to a .jsonl file
 // after its record commits, so a crash can leave the file one record behind
@@ -32,7 +33,8 @@
 // an fsync per write, a guarantee the .jsonl files beside the database do not
 // have either.
 //
-// A Store and the Runs and Steps it hands out are safe for concurrent use.
+// One process at a time works on a run: see Run.Lock. A Store and the Runs
+// and Steps it hands out are safe for concurrent use.
 // Write transactions start with BEGIN IMMEDIATE and wait up to five seconds
 // for another writer, in this process or another, to finish. Writes obey
 // their context: to record the end of a step or run after its context was

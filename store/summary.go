@@ -16,9 +16,11 @@ type Summary struct {
 	Steps     []StepInfo     `json:"steps"`
 	Artifacts []ArtifactInfo `json:"artifacts"`
 
-	Calls       int64     `json:"calls"`        // LLM calls recorded
-	FailedCalls int64     `json:"failed_calls"` // of which failed
-	Usage       llm.Usage `json:"usage"`
+	Calls       int64 `json:"calls"`        // LLM calls sent to a model
+	FailedCalls int64 `json:"failed_calls"` // of which failed
+	// Replayed counts calls answered from the record on a resume, not sent.
+	Replayed int64     `json:"replayed_calls"`
+	Usage    llm.Usage `json:"usage"`
 	// Cost sums the calls' costs; Cost.Unknown counts calls at unknown price,
 	// taken as 0 in Cost.USD.
 	Cost llm.Cost `json:"cost"`
@@ -50,11 +52,12 @@ func (s *Store) Summary(ctx context.Context, ref string) (*Summary, error) {
 	if sum.Artifacts, err = listArtifacts(ctx, tx, id); err != nil {
 		return nil, err
 	}
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(error != ''), 0),
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(replay_of = 0), 0), COALESCE(SUM(error != ''), 0),
+			COALESCE(SUM(replay_of != 0), 0),
 			COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
 			COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0),
 			TOTAL(cost_usd), COALESCE(SUM(price_unknown), 0)
-		FROM llm_calls WHERE run_id = ?`, id).Scan(&sum.Calls, &sum.FailedCalls,
+		FROM llm_calls WHERE run_id = ?`, id).Scan(&sum.Calls, &sum.FailedCalls, &sum.Replayed,
 		&sum.Usage.InputTokens, &sum.Usage.OutputTokens, &sum.Usage.CacheReadTokens, &sum.Usage.CacheWriteTokens,
 		&sum.Cost.USD, &sum.Cost.Unknown)
 	if err != nil {

@@ -140,6 +140,12 @@ func (a *app) resumeCommand() *cobra.Command {
 			if info.Status == store.StatusDone {
 				return usageError("run %s is already done; nothing to resume", info.ID)
 			}
+			// Fail at once, before the task or the model is looked at, when
+			// another process works on the run; taking the lock (in
+			// reopenRun) settles a race.
+			if pid, held, err := store.Holder(info.Dir); err == nil && held {
+				return inUse(&store.InUseError{Run: info.ID, PID: pid})
+			}
 			var rc runConfig
 			if err := json.Unmarshal(info.Config, &rc); err != nil {
 				return fmt.Errorf("run %s: read its config: %w", info.ID, err)
@@ -217,15 +223,18 @@ func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, 
 	}
 	meter := a.meter()
 	m, err := a.model(model, st, meter, s.run)
+	var reuse *replay.Reuse
 	if err == nil && resumeID != "" {
-		m, err = a.resumeModel(ctx, s.run, meter, m)
+		if reuse, err = a.resumeModel(ctx, s.run, meter); err == nil {
+			m = reuse.Wrap(m, redactingRecorder{next: s.run, a: a})
+		}
 	}
 	if err != nil {
 		a.finishRun(s, err)
 		s.close()
 		return nil, err
 	}
-	return &labRun{st: st, s: s, lab: labSetup{task: t, runner: runner, isolation: isolation, backend: backend, meter: meter, model: m}}, nil
+	return &labRun{st: st, s: s, lab: labSetup{task: t, runner: runner, isolation: isolation, backend: backend, meter: meter, model: m, reuse: reuse}}, nil
 }
 
 // end records how the run ended and closes it.
@@ -243,6 +252,9 @@ type labSetup struct {
 	backend   llm.Provider
 	meter     *llm.Meter
 	model     llm.Provider
+	// reuse, on a resume, answers from the record what the run already
+	// asked in steps that were cut off; nil otherwise.
+	reuse *replay.Reuse
 }
 
 // experimentPhase runs the ExperimentAgent in the run s and prints its
@@ -260,7 +272,13 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 		Progress: a.progress(meter),
 		// Each call recorded with its own step: tree search runs nodes in
 		// parallel, so several steps are open at once.
-		ModelFor: func(rec llm.Recorder) agent.Model { return a.dress(p.Model, lab.backend, meter, rec) },
+		ModelFor: func(rec llm.Recorder) agent.Model {
+			m := a.dress(p.Model, lab.backend, meter, rec)
+			if lab.reuse != nil {
+				return lab.reuse.Wrap(m, redactingRecorder{next: rec, a: a})
+			}
+			return m
+		},
 	}
 	if p.Human {
 		cfg.Gates = experiment.Gates{Human: &experiment.Terminal{In: a.env.Stdin, Out: out}, Every: p.Every}
@@ -289,11 +307,18 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 	return res, nil
 }
 
-// resumeModel answers the steps that were cut off from their recorded
-// calls, so no call already made is sent again, and starts the meter from
-// what the run has spent.
-func (a *app) resumeModel(ctx context.Context, run *store.Run, meter *llm.Meter, live llm.Provider) (llm.Provider, error) {
-	abandoned, err := run.AbandonSteps(ctx)
+// resumeModel reads back what the run has spent into the meter and returns
+// the answers it may reuse (see reusable), so that no call already made is
+// sent again.
+func (a *app) resumeModel(ctx context.Context, run *store.Run, meter *llm.Meter) (*replay.Reuse, error) {
+	if _, err := run.AbandonSteps(ctx); err != nil {
+		return nil, err
+	}
+	steps, err := run.Steps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	phases, err := run.Phases(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -301,24 +326,61 @@ func (a *app) resumeModel(ctx context.Context, run *store.Run, meter *llm.Meter,
 	if err != nil {
 		return nil, err
 	}
-	cut := map[int64]bool{}
-	for _, s := range abandoned {
-		cut[s] = true
-	}
-	var reuse []llm.Call
 	var usage llm.Usage
 	var cost llm.Cost
+	sent := 0
 	for _, c := range calls {
 		usage, cost = usage.Add(c.Usage), cost.Add(c.Cost)
-		if cut[c.Step] && c.Response != nil {
-			reuse = append(reuse, c)
+		if c.ReplayOf == 0 {
+			sent++
 		}
 	}
-	meter.Restore(usage, cost, len(calls))
+	meter.Restore(usage, cost, sent)
+	reuse := reusable(steps, phases, calls)
 	if len(reuse) > 0 {
 		a.log.Info("reusing recorded answers of interrupted steps", "calls", len(reuse))
 	}
-	return replay.Prefer(reuse, live), nil
+	return replay.NewReuse(reuse), nil
+}
+
+// redoPhases are the phases a resumed run starts again from their beginning
+// when they did not end done: their steps that did end done are redone too.
+var redoPhases = map[string]bool{"idea": true}
+
+// reusable returns the answers a resumed run may reuse, in order: the
+// successful calls of the steps that were cut off (killed, or stopped by an
+// interrupt), and of every step of a phase that was cut off and starts again
+// from scratch, that no later call has reused yet. A reused answer is
+// recorded again with the step that used it (ReplayOf); that copy, not the
+// first, is the one to reuse should that step be cut off as well. Failed
+// steps and phases are left out: their answers may be what failed, and a
+// resume asks again.
+func reusable(steps []store.StepInfo, phases []store.PhaseInfo, calls []llm.Call) []llm.Call {
+	redo := map[string]bool{}
+	for _, p := range phases {
+		if redoPhases[p.Name] && (p.Status == store.StatusRunning || p.Status == store.StatusStopped) {
+			redo[p.Name] = true
+		}
+	}
+	open := map[int64]bool{}
+	for _, s := range steps {
+		if s.Status == store.StatusStopped || s.Status == store.StatusRunning || redo[s.Phase] {
+			open[s.Seq] = true
+		}
+	}
+	reused := map[int64]bool{}
+	for _, c := range calls {
+		if c.ReplayOf != 0 {
+			reused[c.ReplayOf] = true
+		}
+	}
+	var out []llm.Call
+	for _, c := range calls {
+		if c.Step != 0 && open[c.Step] && c.Response != nil && !reused[c.Seq] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func change(base, best float64) string {

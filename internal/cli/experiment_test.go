@@ -282,9 +282,17 @@ func TestKillAndResume(t *testing.T) {
 	if stopped != 1 || info.Status != store.StatusDone {
 		t.Errorf("%d interrupted steps, run status %s; want 1 and done", stopped, info.Status)
 	}
+	// Seven calls sent, and the answer of call 6 reused by the redone step,
+	// recorded against it.
 	calls, _ := rr.Calls(ctx)
-	if len(calls) != 7 {
-		t.Errorf("%d calls recorded, want 7", len(calls))
+	var replayed []int64
+	for _, c := range calls {
+		if c.ReplayOf != 0 {
+			replayed = append(replayed, c.ReplayOf)
+		}
+	}
+	if len(calls) != 8 || len(replayed) != 1 || replayed[0] != 6 {
+		t.Errorf("%d calls recorded, replaying %v; want 8, one replaying call 6", len(calls), replayed)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,10 +27,13 @@ type session struct {
 	logFile *os.File
 }
 
+// close closes the log and releases the run's lock: call it after the
+// run's last write (finishRun).
 func (s *session) close() {
 	if s.logFile != nil {
 		s.logFile.Close()
 	}
+	s.run.Unlock()
 }
 
 // startRun creates a run and its JSON log file (log.jsonl in the run
@@ -48,13 +52,19 @@ func (a *app) startRunConfig(ctx context.Context, st *store.Store, kind, model s
 	return a.openSession(run)
 }
 
-// reopenRun continues an existing run: status running again, same log.
+// reopenRun continues an existing run: this process its one writer, status
+// running again, same log. A run another process works on is refused
+// before anything is written.
 func (a *app) reopenRun(ctx context.Context, st *store.Store, id string) (*session, error) {
 	run, err := st.Run(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	if err := run.Lock(); err != nil {
+		return nil, inUse(err)
+	}
 	if err := run.SetStatus(ctx, store.StatusRunning, ""); err != nil {
+		run.Unlock()
 		return nil, err
 	}
 	s, err := a.openSession(run)
@@ -64,9 +74,22 @@ func (a *app) reopenRun(ctx context.Context, st *store.Store, id string) (*sessi
 	return s, err
 }
 
+// inUse adds what to do to a run's *store.InUseError.
+func inUse(err error) error {
+	var iu *store.InUseError
+	if !errors.As(err, &iu) {
+		return err
+	}
+	if iu.PID > 0 {
+		return fmt.Errorf("%w: it is still working on the run; wait for it to end, or stop it (kill %d) and resume again", err, iu.PID)
+	}
+	return fmt.Errorf("%w: wait for it to end, or stop it and resume again", err)
+}
+
 func (a *app) openSession(run *store.Run) (*session, error) {
 	f, err := os.OpenFile(filepath.Join(run.Dir, "log.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
+		run.Unlock()
 		return nil, fmt.Errorf("run log: %w", err)
 	}
 	h := slog.NewMultiHandler(

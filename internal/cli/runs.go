@@ -46,11 +46,21 @@ func (a *app) runsCommand() *cobra.Command {
 			}
 			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tKIND\tSTATUS\tMODEL\tSTARTED\tCALLS\tTOKENS\tCOST")
+			interrupted := ""
 			for _, s := range sums {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, s.Model,
 					s.Created.Local().Format("2006-01-02 15:04"), s.Calls, s.Usage.Total(), s.Cost)
+				if s.Status == store.StatusInterrupted && resumable(s.Kind) && interrupted == "" {
+					interrupted = s.ID
+				}
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if interrupted != "" {
+				fmt.Fprintf(a.env.Stdout, "\ninterrupted: the process working on the run died; continue one with `mlrc resume %s`\n", interrupted)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -90,7 +100,7 @@ func printSummary(a *app, s *store.Summary) {
 	out := a.env.Stdout
 	fmt.Fprintf(out, "run      %s\n", s.ID)
 	fmt.Fprintf(out, "kind     %s\n", s.Kind)
-	fmt.Fprintf(out, "status   %s\n", s.Status)
+	fmt.Fprintf(out, "status   %s\n", statusText(s.RunInfo))
 	if s.Error != "" {
 		fmt.Fprintf(out, "error    %s\n", a.redact.String(s.Error))
 	}
@@ -100,7 +110,11 @@ func printSummary(a *app, s *store.Summary) {
 	if !s.Finished.IsZero() {
 		fmt.Fprintf(out, "finished %s (%s)\n", s.Finished.Local().Format(time.DateTime), s.Finished.Sub(s.Created).Round(time.Millisecond))
 	}
-	fmt.Fprintf(out, "calls    %d (%d failed)\n", s.Calls, s.FailedCalls)
+	fmt.Fprintf(out, "calls    %d (%d failed)", s.Calls, s.FailedCalls)
+	if s.Replayed > 0 {
+		fmt.Fprintf(out, "; %d answered from the record on resume", s.Replayed)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "tokens   %d in, %d out, %d cache read, %d cache write\n", s.Usage.InputTokens, s.Usage.OutputTokens, s.Usage.CacheReadTokens, s.Usage.CacheWriteTokens)
 	fmt.Fprintf(out, "cost     %s\n", costText(s.Cost))
 	if len(s.Phases) > 0 {
@@ -122,6 +136,23 @@ func printSummary(a *app, s *store.Summary) {
 		}
 	}
 }
+
+// statusText is the run's status with what it means for a running or an
+// interrupted run.
+func statusText(info store.RunInfo) string {
+	switch {
+	case info.Status == store.StatusInterrupted && resumable(info.Kind):
+		return fmt.Sprintf("%s (the process working on it died; continue with `mlrc resume %s`)", info.Status, info.ID)
+	case info.Status == store.StatusInterrupted:
+		return fmt.Sprintf("%s (the process working on it died)", info.Status)
+	case info.Status == store.StatusRunning && info.PID > 0:
+		return fmt.Sprintf("%s (process %d)", info.Status, info.PID)
+	}
+	return info.Status
+}
+
+// resumable says whether mlrc resume continues runs of kind.
+func resumable(kind string) bool { return kind == "experiment" || kind == "research" }
 
 func duration(start, end time.Time) string {
 	if end.IsZero() {

@@ -43,8 +43,14 @@ var ErrDiverged = errors.New("replay: no recorded answer for this request")
 
 // Complete answers req with the next recorded response for its hash.
 func (m *Model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+	_, resp, err := m.answer(ctx, req)
+	return resp, err
+}
+
+// answer is Complete that also returns the recorded call it answered with.
+func (m *Model) answer(ctx context.Context, req *llm.Request) (llm.Call, *llm.Response, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return llm.Call{}, nil, err
 	}
 	h := llm.RequestHash(req)
 	m.mu.Lock()
@@ -52,7 +58,7 @@ func (m *Model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, 
 	if len(queue) == 0 {
 		served := m.served
 		m.mu.Unlock()
-		return nil, fmt.Errorf("%w (request %.12s, after %d replayed calls): the run diverged from its recording", ErrDiverged, h, served)
+		return llm.Call{}, nil, fmt.Errorf("%w (request %.12s, after %d replayed calls): the run diverged from its recording", ErrDiverged, h, served)
 	}
 	c := queue[0]
 	m.byHash[h] = queue[1:]
@@ -60,11 +66,11 @@ func (m *Model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, 
 	m.mu.Unlock()
 
 	if c.Response == nil {
-		return nil, fmt.Errorf("replay: recorded call %d failed: %s", c.Seq, c.Error)
+		return c, nil, fmt.Errorf("replay: recorded call %d failed: %s", c.Seq, c.Error)
 	}
 	var resp llm.Response
 	if err := json.Unmarshal(c.Response, &resp); err != nil {
-		return nil, fmt.Errorf("replay: recorded call %d: decode response: %w", c.Seq, err)
+		return c, nil, fmt.Errorf("replay: recorded call %d: decode response: %w", c.Seq, err)
 	}
 	if req.Stream != nil {
 		if t := resp.Text(); t != "" {
@@ -75,5 +81,5 @@ func (m *Model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, 
 			req.Stream(llm.Delta{ToolIndex: i, ToolArgs: string(tc.Arguments)})
 		}
 	}
-	return &resp, nil
+	return c, &resp, nil
 }

@@ -74,3 +74,36 @@ func TestSequential(t *testing.T) {
 		t.Fatalf("third = %v, want ErrDiverged", err)
 	}
 }
+
+// A reused answer is recorded with the seq of the call it reuses and no
+// cost; each answer is reused once, then the live model answers.
+func TestReuseRecords(t *testing.T) {
+	ctx := context.Background()
+	first := &memRecorder{}
+	live := llm.Stack{Provider: "scripted", Model: "m", Recorder: first}.Wrap(scripted.New("s", []scripted.Response{{Text: "paid for"}}))
+	req := func() *llm.Request { return &llm.Request{Messages: []llm.Message{llm.UserText("a")}} }
+	if _, err := live.Complete(ctx, req()); err != nil {
+		t.Fatal(err)
+	}
+	first.calls[0].Usage = llm.Usage{InputTokens: 7}
+
+	again := &memRecorder{}
+	fresh := llm.Stack{Provider: "scripted", Model: "m", Recorder: again}.Wrap(scripted.New("s", []scripted.Response{{Text: "new"}}))
+	r := NewReuse(first.calls)
+	p := r.Wrap(fresh, again)
+	got, err := p.Complete(ctx, req())
+	if err != nil || got.Text() != "paid for" {
+		t.Fatalf("first = %v, %v; want the recorded answer", got, err)
+	}
+	if len(again.calls) != 1 || again.calls[0].ReplayOf != first.calls[0].Seq || again.calls[0].Usage.Total() != 0 ||
+		again.calls[0].RequestHash != first.calls[0].RequestHash {
+		t.Fatalf("recorded %+v; want one call replaying call %d with no usage", again.calls, first.calls[0].Seq)
+	}
+	got, err = p.Complete(ctx, req())
+	if err != nil || got.Text() != "new" {
+		t.Fatalf("second = %v, %v; want the live answer", got, err)
+	}
+	if len(again.calls) != 2 || again.calls[1].ReplayOf != 0 || r.Unused() != 0 {
+		t.Errorf("after the live call: %+v, unused %d", again.calls, r.Unused())
+	}
+}
