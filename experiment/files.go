@@ -135,7 +135,7 @@ func (l *lister) walk(ctx context.Context, dir, prefix string, level int) {
 			}
 			l.lines = append(l.lines, fmt.Sprintf("%s  (%s)", r, humanBytes(size)))
 		default:
-			l.lines = append(l.lines, fmt.Sprintf("%s  (%s)", r, strings.TrimPrefix(errNotRegular("", t).Error(), " is ")))
+			l.lines = append(l.lines, fmt.Sprintf("%s  (%s: the tools refuse it)", r, kindOf(t)))
 		}
 	}
 }

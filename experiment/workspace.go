@@ -236,6 +236,14 @@ func (w *Workspace) mayChange(rel, shown string) error {
 
 // errNotRegular says why a tool refuses a file that is not a regular file.
 func errNotRegular(shown string, m fs.FileMode) error {
+	if m.IsDir() {
+		return fmt.Errorf("%s is a directory; use list_files", shown)
+	}
+	return fmt.Errorf("%s is %s: the tools read and write only regular files and directories", shown, kindOf(m))
+}
+
+// kindOf names what is not a regular file.
+func kindOf(m fs.FileMode) string {
 	kind := "not a regular file"
 	switch {
 	case m&fs.ModeNamedPipe != 0:
@@ -249,9 +257,9 @@ func errNotRegular(shown string, m fs.FileMode) error {
 	case m&fs.ModeSymlink != 0:
 		kind = "a symlink"
 	case m.IsDir():
-		return fmt.Errorf("%s is a directory; use list_files", shown)
+		kind = "a directory"
 	}
-	return fmt.Errorf("%s is %s: the tools read and write only regular files and directories", shown, kind)
+	return kind
 }
 
 // open opens the regular file rel (canonical) for reading. It never blocks:
