@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -313,5 +316,103 @@ func TestBoundedReads(t *testing.T) {
 	callWithin(t, writeFileTool(a.w), `{"path":"big.txt","content":"small"}`, 10*time.Second)
 	if r := callWithin(t, undoTool(a.w), `{}`, 10*time.Second); !r.IsError || !strings.Contains(r.Content, "too large to keep") {
 		t.Errorf("undo of a write over a big file: %.300s", r.Content)
+	}
+}
+
+// mlrc's own memory stays bounded while the agent reads 1 GiB files: a
+// child process (this test binary) runs read_file and inspect_data on them
+// and reports its peak resident set (VmHWM), which must stay under 300 MB.
+func TestHugeFileMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 1 GiB file; skipped with -short")
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs /proc to measure the peak memory")
+	}
+	ws := t.TempDir()
+	// 1 GiB of short CSV lines: many lines, each small.
+	f, err := os.Create(filepath.Join(ws, "huge.csv"))
+	must(t, err)
+	block := []byte("id,x,y\n" + strings.Repeat("1,2.5,3\n", (1<<20-7)/8))
+	block = append(block, strings.Repeat("\n", 1<<20-len(block))...)
+	for range 1024 {
+		if _, err := f.Write(block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, f.Close())
+	lines := 1024 * bytes.Count(block, []byte("\n"))
+	// 1 GiB of one line (text, then a hole of zeros): the longest line.
+	for _, name := range []string{"line.txt", "line.csv"} {
+		f, err := os.Create(filepath.Join(ws, name))
+		must(t, err)
+		f.WriteString("a,b\n1," + strings.Repeat("x", 10000))
+		must(t, f.Truncate(1<<30))
+		must(t, f.Close())
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHugeFileMemoryChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "MLRC_TEST_HUGE_WS="+ws, fmt.Sprintf("MLRC_TEST_HUGE_LINES=%d", lines))
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	t.Logf("child took %s:\n%s", time.Since(start).Round(time.Millisecond), out)
+	var hwm int64
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "peak-rss-kb "); ok {
+			hwm, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	if hwm == 0 {
+		t.Fatalf("the child did not report its peak memory:\n%s", out)
+	}
+	if hwm > 300<<10 {
+		t.Errorf("peak RSS while reading 1 GiB files: %d MB, want under 300 MB", hwm>>10)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("huge.csv, lines 1-200 of %d:", lines),                 // every line counted
+		fmt.Sprintf("huge.csv, lines %d-%d of %d:", lines-4, lines, lines), // the end reached
+		"shape: ",                                     // the CSV described
+		"read the first 256.0 MiB only",               // and said how far
+		"line.txt, lines 1-2 of 2:",                   // the 1 GiB line
+		"[line of 1024.0 MiB clipped]",                // clipped
+		"row 2 is longer than 1.0 MiB: stopped there", // the 1 GiB record
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child output lacks %q", want)
+		}
+	}
+}
+
+// TestHugeFileMemoryChild is the child of TestHugeFileMemory.
+func TestHugeFileMemoryChild(t *testing.T) {
+	ws := os.Getenv("MLRC_TEST_HUGE_WS")
+	if ws == "" {
+		t.Skip("run by TestHugeFileMemory")
+	}
+	w, err := NewWorkspace(ws, nil)
+	must(t, err)
+	lines, _ := strconv.Atoi(os.Getenv("MLRC_TEST_HUGE_LINES"))
+	read, inspect := readFileTool(w), inspectDataTool(w)
+	for _, c := range []struct {
+		tool agent.Tool
+		args string
+	}{
+		{read, `{"path":"huge.csv"}`},
+		{read, fmt.Sprintf(`{"path":"huge.csv","start_line":%d,"end_line":%d}`, lines-4, lines+100)},
+		{inspect, `{"path":"huge.csv"}`},
+		{read, `{"path":"line.txt"}`},
+		{inspect, `{"path":"line.csv"}`},
+	} {
+		r := callWithin(t, c.tool, c.args, 2*time.Minute)
+		fmt.Printf("== %s %s (error %v)\n%s\n", c.tool.Definition().Name, c.args, r.IsError, agent.Clip(r.Content, 1500))
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	must(t, err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			fmt.Printf("peak-rss-kb %s\n", strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+		}
 	}
 }

@@ -231,6 +231,10 @@ func scanLines(ctx context.Context, r io.Reader, start, end int, limit int64) (s
 			return s, err
 		}
 		if read >= limit {
+			// At the limit: complete only if the file ends here.
+			if n, err := r.Read(buf[:1]); n == 0 && err == io.EOF {
+				s.complete = true
+			}
 			break
 		}
 		n, err := r.Read(buf[:min(int64(len(buf)), limit-read)])
