@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mlrc/mlrc/agent"
+	"github.com/mlrc/mlrc/llm"
+	"github.com/mlrc/mlrc/llm/scripted"
 )
 
 // The attacks of a misbehaving agent on mlrc through its file tools: what
@@ -414,5 +417,141 @@ func TestHugeFileMemoryChild(t *testing.T) {
 		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
 			fmt.Printf("peak-rss-kb %s\n", strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
 		}
+	}
+}
+
+// The attacks in a real run: train.py, run in the sandbox, plants a link to
+// a host file over a file the agent wrote, a link to the protected data, a
+// FIFO, a socket and a link to /dev/zero; the agent's next tool calls meet
+// them. Every call is answered, nothing outside the workspace or in data/
+// changes, and the run goes on; then it is cut off (its model fails) and
+// resumed with the FIFO still in the workspace, and finishes.
+func TestAttacksInARun(t *testing.T) {
+	host := filepath.Join(t.TempDir(), "host.txt")
+	must(t, os.WriteFile(host, []byte(hostContent), 0o644))
+	attack := fmt.Sprintf(`import os
+import socket
+for p in ("u.txt", "dlink", "pipe.csv", "zero.csv", "s.sock"):
+    if os.path.lexists(p):
+        os.remove(p)
+os.symlink(%q, "u.txt")
+os.symlink("data", "dlink")
+os.mkfifo("pipe.csv")
+os.symlink("/dev/zero", "zero.csv")
+socket.socket(socket.AF_UNIX).bind("s.sock")
+`, host)
+	m := scripted.New("s", []scripted.Response{
+		toolCall("write_file", map[string]any{"path": "u.txt", "content": "first"}),
+		toolCall("write_file", map[string]any{"path": "u.txt", "content": "second"}),
+		toolCall("edit_file", map[string]any{"path": "train.py", "old_text": "import os\n", "new_text": attack}),
+		toolCall("run_experiment", nil),
+		toolCall("undo", nil), // the edit of train.py
+		toolCall("undo", nil), // the second write of u.txt, now a link to the host file
+		toolCall("write_file", map[string]any{"path": "dlink/test.csv", "content": "id,label\n"}),
+		toolCall("edit_file", map[string]any{"path": "dlink/train.csv", "old_text": "id", "new_text": "ID"}),
+		toolCall("read_file", map[string]any{"path": "pipe.csv"}),
+		toolCall("inspect_data", map[string]any{"path": "pipe.csv"}),
+		toolCall("list_files", nil),
+		toolCall("read_file", map[string]any{"path": "zero.csv"}),
+		toolCall("inspect_data", map[string]any{"path": "s.sock"}),
+		// The script ends here: the next model call fails, as in a crash.
+	})
+	cfg, run := linearConfig(t, m)
+	ws := filepath.Join(run.Dir, "workspace")
+	data := func() string {
+		var b strings.Builder
+		filepath.WalkDir(filepath.Join(ws, "data"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				c, _ := os.ReadFile(p)
+				fmt.Fprintf(&b, "%s %x\n", d.Name(), sha256.Sum256(c))
+			}
+			return nil
+		})
+		return b.String()
+	}
+	runWithin := func(cfg Config) (*Result, error) {
+		type answer struct {
+			res *Result
+			err error
+		}
+		ch := make(chan answer, 1)
+		go func() {
+			res, err := Run(context.Background(), cfg)
+			ch <- answer{res, err}
+		}()
+		select {
+		case a := <-ch:
+			return a.res, a.err
+		case <-time.After(4 * time.Minute):
+			t.Fatal("the run hangs")
+		}
+		return nil, nil
+	}
+	var before string
+	cfg.Progress = func(e Event) {
+		if e.Kind == "baseline" && before == "" {
+			before = data()
+		}
+	}
+	if _, err := runWithin(cfg); err == nil || !strings.Contains(err.Error(), "all 13 responses used") {
+		t.Fatalf("first part of the run ended with %v, want the end of the script", err)
+	}
+	reqs := m.Requests()
+	if len(reqs) != 14 {
+		t.Fatalf("the model was asked %d times, want 14", len(reqs))
+	}
+	result := func(step int) string { return lastText(reqs[step]) } // the answer to step's call
+	for step, want := range map[int]string{
+		4:  "accuracy",                // the attack ran, and the run scored
+		5:  "Restored train.py",       // undo of the edit
+		6:  "it had become a symlink", // undo replaced the link, not the host file
+		7:  "protected",               // write_file dlink/test.csv
+		8:  "protected",               // edit_file dlink/train.csv
+		9:  "FIFO",                    // read_file pipe.csv
+		10: "FIFO",                    // inspect_data pipe.csv
+		11: "pipe.csv  (a FIFO",       // list_files
+		12: "outside the workspace",   // read_file zero.csv
+		13: "socket",                  // inspect_data s.sock
+	} {
+		if got := result(step); !strings.Contains(got, want) {
+			t.Errorf("answer to step %d lacks %q:\n%.600s", step, want, got)
+		}
+	}
+	if b, _ := os.ReadFile(host); string(b) != hostContent {
+		t.Errorf("the host file changed: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ws, "u.txt")); string(b) != "first" {
+		t.Errorf("u.txt after undo = %q, want first", b)
+	}
+	if got := data(); got != before {
+		t.Errorf("protected data changed:\n%s\nwas\n%s", got, before)
+	}
+
+	// Resume: the FIFO is still there (snapshots do not hold FIFOs, so
+	// restoring the workspace leaves it); nothing blocks on it.
+	m2 := scripted.New("s", []scripted.Response{
+		toolCall("read_file", map[string]any{"path": "pipe.csv"}),
+		toolCall("inspect_data", map[string]any{"path": "pipe.csv"}),
+		toolCall("final_answer", map[string]any{"summary": "contained"}),
+	})
+	cfg.Model = llm.Stack{Provider: "scripted", Model: "s", Recorder: run}.Wrap(m2)
+	res, err := runWithin(cfg)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if res.Reason != "final" {
+		t.Errorf("the resumed run ended %q", res.Reason)
+	}
+	if info, err := os.Lstat(filepath.Join(ws, "pipe.csv")); err != nil || info.Mode()&os.ModeNamedPipe == 0 {
+		t.Logf("pipe.csv after resume: %v %v (the resume did not meet the FIFO)", info, err)
+	}
+	if got := lastText(m2.Requests()[1]); !strings.Contains(got, "FIFO") {
+		t.Errorf("resumed read_file pipe.csv: %.300s", got)
+	}
+	if b, _ := os.ReadFile(host); string(b) != hostContent {
+		t.Errorf("the host file changed: %q", b)
+	}
+	if got := data(); got != before {
+		t.Errorf("protected data changed after the resume")
 	}
 }
