@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/mlrc/mlrc/internal/termsafe"
 )
 
 // Question is asked of the person supervising a run at a gate.
@@ -60,7 +62,9 @@ func (t *Terminal) start() {
 // Ask prints the question and reads one line.
 func (t *Terminal) Ask(ctx context.Context, q Question) (Answer, error) {
 	t.once.Do(t.start)
-	fmt.Fprintf(t.Out, "\n── %s ──\n%s\n[Enter] go on · s = stop · or type guidance for the agent: ", gateTitle(q.Gate), strings.TrimSpace(q.Text))
+	// The question carries the model's words: no escape sequence of
+	// theirs reaches the terminal.
+	fmt.Fprintf(t.Out, "\n── %s ──\n%s\n[Enter] go on · s = stop · or type guidance for the agent: ", gateTitle(q.Gate), termsafe.String(strings.TrimSpace(q.Text)))
 	select {
 	case <-ctx.Done():
 		return Answer{}, ctx.Err()

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlrc/mlrc/config"
+	"github.com/mlrc/mlrc/internal/termsafe"
 	"github.com/mlrc/mlrc/llm/providers"
 	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/secret"
@@ -34,6 +35,9 @@ func OSEnv() Env {
 
 // Run executes the command line args and returns the exit code.
 func Run(ctx context.Context, args []string, env Env) int {
+	// Text from models, experiments, evaluators and papers reaches the
+	// terminal through these: escape sequences in it are removed.
+	env.Stdout, env.Stderr = termsafe.NewWriter(env.Stdout), termsafe.NewWriter(env.Stderr)
 	a := &app{env: env}
 	root := a.rootCommand()
 	root.SetArgs(args)

@@ -14,6 +14,7 @@ import (
 	"github.com/mlrc/mlrc/agent"
 	"github.com/mlrc/mlrc/experiment"
 	"github.com/mlrc/mlrc/idea"
+	"github.com/mlrc/mlrc/internal/termsafe"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/replay"
 	"github.com/mlrc/mlrc/sandbox"
@@ -424,8 +425,10 @@ func (a *app) progress(meter *llm.Meter) func(experiment.Event) {
 	}
 }
 
+// clipLine makes s one clean line of at most n characters: the agent's
+// words are cleaned before they are measured.
 func clipLine(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.NewReplacer("\n", " ", "\t", " ").Replace(termsafe.String(s))
 	if len([]rune(s)) <= n {
 		return s
 	}
