@@ -315,13 +315,21 @@ func retrieve(ctx context.Context, cfg Config, qs []string) ([]lit.Work, error) 
 	}
 	byKey := map[string]*acc{}
 	var order []string
-	var errs []string
-	for _, src := range cfg.Sources {
+	failed := 0
+	for i, src := range cfg.Sources {
+		// One warning per source, not one per query.
+		var first error
+		n := 0
 		for _, q := range qs {
 			hits, err := src.Search(ctx, q, 8)
 			if err != nil {
-				errs = append(errs, err.Error())
-				cfg.Log.Warn("literature search failed", "query", q, "err", err)
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				if first == nil {
+					first = err
+				}
+				n++
 				continue
 			}
 			for _, h := range hits {
@@ -335,11 +343,15 @@ func retrieve(ctx context.Context, cfg Config, qs []string) ([]lit.Work, error) 
 				a.score += 1 / float64(60+h.Rank) // reciprocal rank fusion
 			}
 		}
+		if first != nil {
+			failed++
+			cfg.warn(fmt.Sprintf("literature source %d: %d of %d searches failed, e.g. %s", i+1, n, len(qs), clip(first.Error(), 300)))
+		}
 	}
-	if len(byKey) == 0 && len(errs) > 0 {
+	if len(byKey) == 0 && failed > 0 {
 		// Ideas can still be made from the papers alone; the result says
 		// that no related work was found.
-		cfg.Log.Warn("no related work retrieved: every search failed", "errors", strings.Join(errs[:min(3, len(errs))], "; "))
+		cfg.warn("no related work retrieved: the ideas rest on the papers alone")
 	}
 	works := make([]*acc, 0, len(order))
 	for _, k := range order {

@@ -122,8 +122,9 @@ type Result struct {
 	Ideas []Idea `json:"ideas"`
 	// Feedback is what the person said at the gate, in order.
 	Feedback []string `json:"feedback,omitempty"`
-	// Warnings name each part of the model's answers that broke a rule and
-	// was dropped or repaired.
+	// Warnings name what went wrong without ending the run: each part of
+	// the model's answers that broke a rule and was dropped or repaired,
+	// and failed literature searches.
 	Warnings []string `json:"warnings,omitempty"`
 }
 
