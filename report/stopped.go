@@ -13,7 +13,7 @@ func mdStopped(b *strings.Builder, v *view) {
 	}
 	b.WriteString("## Run stopped\n\n")
 	fmt.Fprintf(b, "- **Phase:** %s\n- **Status:** %s\n- **Why:** %s\n- **To go on:** %s\n\n",
-		mdInline(orDash(st.Phase)), mdInline(orDash(st.Status)), mdInline(orDash(st.Reason)), mdCode(orDash(st.Resume)))
+		mdInline(orDash(st.Phase)), mdInline(orDash(st.Status)), mdInline(orDash(st.Reason)), mdInline(orDash(st.Resume)))
 	b.WriteString("_The sections below show what the run did before it stopped; the phases it did not reach are missing._\n\n")
 }
 

@@ -35,13 +35,13 @@ type stopInfo struct {
 func (a *app) stoppedReport(ctx context.Context, s *session, p *researchParams, t *task.Task, in stopInfo) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	status, resume := "failed", fmt.Sprintf("fix the cause above, then continue with `mlrc resume %s`", s.run.ID)
+	status, resume := "failed", fmt.Sprintf("fix the cause above, then run: mlrc resume %s", s.run.ID)
 	var budget *llm.BudgetError
 	switch {
 	case errors.As(in.err, &budget):
-		status, resume = "stopped", fmt.Sprintf("raise the budget (--budget-dollars, --budget-tokens or budget: in mlrc.yaml), then `mlrc resume %s`", s.run.ID)
+		status, resume = "stopped", fmt.Sprintf("raise the budget (--budget-dollars, --budget-tokens or budget: in mlrc.yaml), then run: mlrc resume %s", s.run.ID)
 	case errors.Is(in.err, context.Canceled), errors.Is(in.err, context.DeadlineExceeded):
-		status, resume = "stopped", fmt.Sprintf("continue with `mlrc resume %s`", s.run.ID)
+		status, resume = "stopped", fmt.Sprintf("run: mlrc resume %s", s.run.ID)
 	}
 	d, err := a.reportData(ctx, s.run, p, t, in.ideas, in.res, in.verdict, in.taskHash, in.isolation, in.plan)
 	if err == nil {
