@@ -438,6 +438,9 @@ func generate(ctx context.Context, cfg Config, res *Result) ([]Idea, error) {
 	})
 	req := llm.Request{System: render("system.md", nil), Messages: []llm.Message{llm.UserText(prompt)}}
 	p, err := ask(ctx, cfg.Model, req, "propose_ideas", "Propose the research ideas.", schema, cfg.Retries, func(p *proposal) error {
+		if len(p.Ideas) == 0 {
+			return fmt.Errorf("ideas is empty: propose %d", cfg.N)
+		}
 		_, problems := repairProposal(p, known, keys)
 		return errors.Join(problems...)
 	})

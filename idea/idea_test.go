@@ -214,7 +214,7 @@ func TestSchemasCarryTheRules(t *testing.T) {
 			t.Errorf("proposal schema lacks %s: %s", want, b)
 		}
 	}
-	for _, gone := range []string{`"score"`, `"rank"`, `"novelty"`, `"review"`, `"id"`} {
+	for _, gone := range []string{`"score"`, `"rank"`, `"novelty"`, `"review"`, `"id"`, `"null"`} {
 		if strings.Contains(string(b), gone) {
 			t.Errorf("proposal schema asks for %s, which the proposer does not decide", gone)
 		}

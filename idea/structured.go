@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -30,6 +31,7 @@ func schemaFor[T any](shape func(*jsonschema.Schema)) (*jsonschema.Schema, error
 	if err != nil {
 		return nil, err
 	}
+	notNull(s)
 	if shape != nil {
 		shape(s)
 	}
@@ -117,6 +119,26 @@ func validate[T any](resolved *jsonschema.Resolved, args json.RawMessage, v *T, 
 		return "the arguments do not match the schema: " + schemaErr.Error(), true
 	}
 	return "", true
+}
+
+// notNull makes every list a list: Go slices are nullable in the inferred
+// schema (["null", "array"]), and a null where a list is asked for is a
+// mistake a model should not be allowed to make.
+func notNull(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	if len(s.Types) == 2 && slices.Contains(s.Types, "null") {
+		s.Type = s.Types[0]
+		if s.Type == "null" {
+			s.Type = s.Types[1]
+		}
+		s.Types = nil
+	}
+	for _, p := range s.Properties {
+		notNull(p)
+	}
+	notNull(s.Items)
 }
 
 // Schema-shaping helpers: they find a property by its path of names
