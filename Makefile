@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 BIN     := bin/mlrc
 
-.PHONY: help build demo deps test unit lint clean
+.PHONY: help build demo deps test unit lint clean fuzz-research
 
 help:
 	@echo "make build      build $(BIN)"
@@ -15,6 +15,8 @@ help:
 	@echo "make test       install what the tests need (apt), then lint and run every test"
 	@echo "make unit       run the tests only"
 	@echo "make lint       gofmt, go vet, go mod tidy check"
+	@echo "make fuzz-research [N=50]  N research runs on digits against ../shared/tools/fakellm.py --mode schema"
+	@echo "                (seeds 1..N, random schema-valid answers): a table of exit, phase, report, failure"
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
@@ -44,6 +46,14 @@ lint:
 	  if ! git diff --quiet -- go.mod go.sum 2>/dev/null; then \
 	    echo "go mod tidy changes go.mod/go.sum: run it and commit"; git diff -- go.mod go.sum; \
 	    cp /tmp/mlrc-go.mod.bak go.mod; cp /tmp/mlrc-go.sum.bak go.sum; exit 1; fi
+
+# The weak-model campaign: N research runs on the digits task against a
+# fake model answering random but schema-valid JSON; fails on a crash, a run
+# without a report, or a failure its report does not name.
+N ?= 50
+MAX_STEPS ?= 3
+fuzz-research: build
+	MAX_STEPS=$(MAX_STEPS) ./scripts/fuzz-research.sh $(N)
 
 clean:
 	rm -rf bin

@@ -55,6 +55,12 @@ type Idea struct {
 	Score      float64  `json:"score"`
 	Rank       int      `json:"rank"`
 	MergedFrom []string `json:"merged_from,omitempty"`
+	// Uncited marks an idea that cites none of the retrieved works although
+	// there were some: its claims rest on the papers alone.
+	Uncited bool `json:"uncited,omitempty"`
+	// Fallback marks mlrc's own idea, used when the model proposed none
+	// that could be used.
+	Fallback bool `json:"fallback,omitempty"`
 }
 
 // Novelty is the check against the literature index: the closest prior
@@ -116,6 +122,10 @@ type Result struct {
 	Ideas []Idea `json:"ideas"`
 	// Feedback is what the person said at the gate, in order.
 	Feedback []string `json:"feedback,omitempty"`
+	// Warnings name what went wrong without ending the run: each part of
+	// the model's answers that broke a rule and was dropped or repaired,
+	// and failed literature searches.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // SchemaVersion names the ideas.json format.

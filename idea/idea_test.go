@@ -3,7 +3,6 @@ package idea
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
@@ -55,11 +54,11 @@ func call(name string, args any) scripted.Response {
 func ideaArgs(title, hypothesis string, refs ...string) map[string]any {
 	var b []any
 	for _, r := range refs {
-		b = append(b, map[string]any{"id": r, "source": "index", "how": "extends it"})
+		b = append(b, map[string]any{"work": "index:" + r, "how": "extends it"})
 	}
 	return map[string]any{
-		"id": "", "title": title, "problem": "lexical baselines miss paraphrase", "rationale": "embeddings capture meaning",
-		"hypothesis": hypothesis, "method": "combine features", "score": 0, "rank": 0, "builds_on": b,
+		"title": title, "problem": "lexical baselines miss paraphrase", "rationale": "embeddings capture meaning",
+		"hypothesis": hypothesis, "method": "combine features", "builds_on": b,
 		"experiment_plan": map[string]any{"datasets": []string{"workspace data"}, "models": []string{"ridge"}, "baselines": []string{"Dice"},
 			"metrics": []string{"spearman"}, "ablations": []string{"no char n-grams"}, "steps": []string{"featurize", "fit", "predict"},
 			"success_criterion": "spearman +0.02 over baseline", "compute_estimate": "5 CPU-minutes"},
@@ -100,7 +99,8 @@ func TestGenerate(t *testing.T) {
 	// The invalid proposal went back with the reason.
 	retry := m.Requests()[2]
 	last := retry.Messages[len(retry.Messages)-1]
-	if last.Content[0].ToolResult == nil || !strings.Contains(last.Content[0].ToolResult.Content, `"9999.99999"`) {
+	if last.Content[0].ToolResult == nil || !strings.Contains(last.Content[0].ToolResult.Content, `idea 1 (Invented) cites "index:9999.99999"`) ||
+		!strings.Contains(last.Content[0].ToolResult.Content, "valid citations: [index:") {
 		t.Errorf("the retry does not carry the validation error: %+v", last)
 	}
 	if len(res.Ideas) != 2 {
@@ -144,12 +144,85 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
-func TestInvalidOutputGivesUp(t *testing.T) {
-	bad := call("research_elements", map[string]any{"research_tasks": []string{}, "research_gaps": []string{"g"}, "keywords": []string{"a", "b"}})
-	m := scripted.New("s", []scripted.Response{bad, bad, bad})
-	_, err := Generate(context.Background(), Config{Model: m, Papers: []Paper{{ID: "p", Title: "t"}}, Retries: 2})
-	if !errors.Is(err, ErrInvalidOutput) || !strings.Contains(err.Error(), "research_tasks is empty") {
-		t.Fatalf("err = %v", err)
+// TestInvalidOutputDegrades: answers that break the rules on every attempt
+// do not end the run; the invalid parts are repaired or dropped, each with a
+// warning that names the valid values.
+func TestInvalidOutputDegrades(t *testing.T) {
+	badElements := call("research_elements", map[string]any{"research_tasks": []string{}, "research_gaps": []string{"lexical overlap ignores paraphrase"}, "keywords": []string{"semantic relatedness", "character n-gram"}})
+	noTitle := ideaArgs("", "h", "2401.00001")
+	badCite := ideaArgs("Char n-gram fusion", "Fusion raises Spearman", "9999.99999")
+	badProposal := call("propose_ideas", map[string]any{"ideas": []any{noTitle, badCite}})
+	badReview := reviewArgs(3)
+	badReview["clarity"] = map[string]any{"score": 82, "reason": "because"}
+	rv := call("review_idea", badReview)
+	m := scripted.New("s", []scripted.Response{badElements, badElements, badElements, badProposal, badProposal, badProposal, rv, rv, rv})
+	ix := &fakeIndex{works: works}
+	var told []string
+	res, err := Generate(context.Background(), Config{Model: m, Papers: []Paper{{ID: "p", Title: "Semantic relatedness"}}, Sources: []lit.Source{ix}, Index: ix,
+		Retries: 2, N: 3, Warn: func(s string) { told = append(told, s) }})
+	if err != nil {
+		t.Fatalf("Generate failed instead of degrading: %v", err)
+	}
+	if got, want := len(res.Ideas), 1; got != want {
+		t.Fatalf("%d ideas, want %d (the one without a title dropped)", got, want)
+	}
+	i := res.Ideas[0]
+	if !i.Uncited || len(i.BuildsOn) != 0 {
+		t.Errorf("the idea citing an unknown work: uncited %v, builds on %v", i.Uncited, i.BuildsOn)
+	}
+	if i.Review == nil || i.Review.Clarity.Score != 5 {
+		t.Errorf("review not clamped: %+v", i.Review)
+	}
+	if len(res.Elements.Tasks) == 0 {
+		t.Errorf("research tasks not filled in")
+	}
+	all := strings.Join(res.Warnings, "\n")
+	for _, want := range []string{"research_tasks", `cites "index:9999.99999"`, "valid citations: [index:", "no title", "marked uncited", "clarity score 82 is outside 1..5", "clamped to 5"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	if len(told) != len(res.Warnings) {
+		t.Errorf("Warn told %d warnings, the result holds %d", len(told), len(res.Warnings))
+	}
+}
+
+// TestNoUsableIdeaFallsBack: a proposal with no usable idea gives mlrc's
+// fallback idea rather than an error.
+func TestNoUsableIdeaFallsBack(t *testing.T) {
+	el := call("research_elements", map[string]any{"research_tasks": []string{"classify digits"}, "research_gaps": []string{"g"}, "keywords": []string{"a", "b"}})
+	bad := call("propose_ideas", map[string]any{"ideas": []any{ideaArgs("", "")}})
+	m := scripted.New("s", []scripted.Response{el, bad, bad, call("review_idea", reviewArgs(4))})
+	res, err := Generate(context.Background(), Config{Model: m, Papers: []Paper{{ID: "p", Title: "t"}}, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Ideas) != 1 || !res.Ideas[0].Fallback || !strings.Contains(res.Ideas[0].Title, "classify digits") {
+		t.Errorf("ideas: %+v", res.Ideas)
+	}
+}
+
+// TestSchemasCarryTheRules: the rules are in the schemas the model sees.
+func TestSchemasCarryTheRules(t *testing.T) {
+	s, err := proposalSchema(3, []string{"index:a", "arxiv:2401.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(s)
+	for _, want := range []string{`"enum":["index:a","arxiv:2401.1"]`, `"maxItems":3`, `"minItems":1`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("proposal schema lacks %s: %s", want, b)
+		}
+	}
+	for _, gone := range []string{`"score"`, `"rank"`, `"novelty"`, `"review"`, `"id"`, `"null"`} {
+		if strings.Contains(string(b), gone) {
+			t.Errorf("proposal schema asks for %s, which the proposer does not decide", gone)
+		}
+	}
+	r, _ := reviewSchema()
+	b, _ = json.Marshal(r)
+	if !strings.Contains(string(b), `"minimum":1,"maximum":5`) {
+		t.Errorf("review schema lacks the score bounds: %s", b)
 	}
 }
 

@@ -87,6 +87,11 @@ func Markdown(res *Result) string {
 		for _, r := range i.BuildsOn {
 			fmt.Fprintf(&b, "- %s:%s — %s: %s\n", r.Source, r.ID, r.Title, r.How)
 		}
+		if i.Fallback {
+			b.WriteString("- (mlrc's fallback idea: the model proposed none that could be used)\n")
+		} else if i.Uncited {
+			b.WriteString("- **uncited**: the idea cites none of the retrieved works; its claims rest on the papers alone\n")
+		}
 		if i.Novelty != nil && len(i.Novelty.Closest) > 0 {
 			fmt.Fprintf(&b, "\n**Novelty check** (score %.2f): closest prior work\n\n", i.Novelty.Score)
 			for _, c := range i.Novelty.Closest {
@@ -103,6 +108,10 @@ func Markdown(res *Result) string {
 		if len(i.MergedFrom) > 0 {
 			fmt.Fprintf(&b, "\nMerged with near-duplicates: %s\n", strings.Join(i.MergedFrom, ", "))
 		}
+	}
+	if len(res.Warnings) > 0 {
+		b.WriteString("\n## Warnings\n\nParts of the model's answers broke a rule and were repaired or dropped:\n\n")
+		list(&b, res.Warnings)
 	}
 	b.WriteString("\n## Retrieved related work\n\n")
 	for _, w := range res.Retrieved {

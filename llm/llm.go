@@ -126,6 +126,12 @@ type Tool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Parameters  json.RawMessage `json:"parameters"`
+	// Strict says that Parameters is written for constrained decoding:
+	// every object lists additionalProperties false and requires all its
+	// properties. An adapter whose provider can enforce a schema while
+	// decoding (OpenAI's strict function tools, guided decoding) asks for
+	// it; the others send the schema as usual.
+	Strict bool `json:"strict,omitempty"`
 }
 
 // ToolChoiceMode says whether and how the model must call tools.

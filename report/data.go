@@ -40,6 +40,32 @@ type Data struct {
 	// Feedback is the human feedback given, in order.
 	Feedback []string
 	Manifest Manifest
+
+	// Stopped is set when the run ended before its report phase: which
+	// phase stopped, why, and how to go on. The parts the run did not
+	// reach are missing, and the report says so.
+	Stopped *Stopped
+	// Warnings name what went wrong without ending the run (a model
+	// answer that broke a rule and was repaired, a failed search), in
+	// order.
+	Warnings []Warning
+}
+
+// Stopped says how a run ended early.
+type Stopped struct {
+	// Phase is where it stopped: "idea", "experiment", "validation", …
+	Phase string
+	// Status is "stopped" (a budget, an interrupt) or "failed".
+	Status string
+	// Reason is the error, as the run recorded it.
+	Reason string
+	// Resume is what to do to go on, e.g. "mlrc resume RUN".
+	Resume string
+}
+
+// Warning is one thing that went wrong without ending the run.
+type Warning struct {
+	Phase, Message string
 }
 
 // Paper is a paper the run read.

@@ -19,7 +19,7 @@ func Markdown(d *Data) string {
 	v := newView(d)
 	var b strings.Builder
 	for _, section := range []func(*strings.Builder, *view){
-		mdHeader, mdPapers, mdElements, mdIdeas, mdPlan, mdExperiment,
+		mdHeader, mdStopped, mdWarnings, mdPapers, mdElements, mdIdeas, mdPlan, mdExperiment,
 		mdValidation, mdDiff, mdCosts, mdFeedback, mdManifest,
 	} {
 		section(&b, v)

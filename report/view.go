@@ -85,6 +85,10 @@ func at(v []float64, i int) float64 {
 func newVerdict(d *Data) verdict {
 	val := d.Validation
 	switch {
+	case d.Stopped != nil:
+		st := d.Stopped
+		heading := "Run " + orDash(st.Status) + " in phase " + orDash(st.Phase)
+		return verdict{"failure", heading, fmt.Sprintf("%s. %s", strings.TrimRight(orDash(st.Reason), "."), orDash(st.Resume))}
 	case val == nil:
 		s := "The result was not validated: the baseline and the best solution were not re-run over seeds."
 		if r := newRuns(d); r.N > 0 && r.Best != dash {

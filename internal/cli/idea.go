@@ -130,6 +130,10 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 	fmt.Fprintf(out, "idea: %d paper(s), %d literature source(s)\n", len(papers), len(sources))
 	cfg := idea.Config{
 		Model: model, Papers: ideaPapers(papers), Task: taskText, Sources: sources, Index: index, N: p.n, Log: s.log,
+		Warn: func(msg string) {
+			fmt.Fprintf(out, "  warning: %s\n", clipLine(msg, 400))
+			s.run.Emit(context.WithoutCancel(ctx), "warning", map[string]string{"phase": "idea", "message": a.redact.String(msg)})
+		},
 		Step: func(ctx context.Context, kind string) func(any, error) {
 			fmt.Fprintf(out, "  %s…\n", kind)
 			step, err := s.run.BeginStep(ctx, "idea", kind, nil)

@@ -27,7 +27,7 @@ func shared(t *testing.T, rel string) string {
 	return p
 }
 
-var retrievedID = regexp.MustCompile(`- id (\S+) \(source ([^,)]+)`)
+var retrievedID = regexp.MustCompile(`- \[([^\]\s]+)\] `)
 
 // proposeFromPrompt answers propose_ideas citing the first works that the
 // prompt lists as retrieved: the ids are whatever the index returned.
@@ -37,9 +37,9 @@ func proposeFromPrompt(req fakeserver.Request) fakeserver.Reply {
 	for i, title := range []string{"Character n-gram and embedding fusion for relatedness", "Ranking loss fine-tuning for relatedness", "Pairwise features with gradient boosting"} {
 		ref := ids[min(i, len(ids)-1)]
 		ideas = append(ideas, map[string]any{
-			"id": "", "title": title, "problem": "lexical overlap misses paraphrase", "rationale": "see the cited work",
-			"hypothesis": title + " raises Spearman over the Dice baseline", "method": "implement " + title, "score": 0, "rank": 0,
-			"builds_on": []any{map[string]any{"id": ref[1], "source": ref[2], "how": "builds on its features"}},
+			"title": title, "problem": "lexical overlap misses paraphrase", "rationale": "see the cited work",
+			"hypothesis": title + " raises Spearman over the Dice baseline", "method": "implement " + title,
+			"builds_on": []any{map[string]any{"work": ref[1], "how": "builds on its features"}},
 			"experiment_plan": map[string]any{"datasets": []string{"data/train.csv"}, "models": []string{"ridge"}, "baselines": []string{"Dice"},
 				"metrics": []string{"spearman"}, "ablations": []string{"without char n-grams"}, "steps": []string{"featurize", "fit"},
 				"success_criterion": "spearman at least 0.02 above the baseline", "compute_estimate": "5 CPU-minutes"},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/mlrc/mlrc/lit"
@@ -28,9 +29,16 @@ func (a *app) onlineSources(st *store.Store) []lit.Source {
 	cache := st.Cache()
 	policy := online.Policy{Timeout: 8 * time.Second, Deadline: 20 * time.Second}
 	getenv := a.env.Getenv
-	return []lit.Source{online.Merge(
+	merged := online.Merge(
 		online.Breaker(&semanticscholar.Client{APIKey: getenv(envSemanticScholarKey), Cache: cache, Policy: policy}),
 		online.Breaker(&openalex.Client{APIKey: getenv(envOpenAlexKey), Mailto: getenv(envOpenAlexMailto), Cache: cache, Policy: policy}),
 		online.Breaker(&arxiv.Client{Cache: cache, Policy: policy}),
-	)}
+	)
+	// Offline, one line says so; the details go to the run's log.
+	return []lit.Source{online.Quiet(merged, func(err error) {
+		fmt.Fprintln(a.env.Stderr, "mlrc: online literature unreachable: using the local index; --offline silences this")
+		if a.log != nil {
+			a.log.Debug("online literature unreachable", "err", err)
+		}
+	})}
 }

@@ -56,7 +56,10 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 	}
 	now := time.Now()
 	d := &report.Data{RunID: run.ID, Title: t.Name, Started: info.Created, Finished: now, Wall: now.Sub(info.Created), Plan: plan,
-		Task: report.Task{Name: t.Name, Metric: t.Metric.Name, Goal: string(t.Metric.Goal), Hash: taskHash}, Diff: res.Diff}
+		Task: report.Task{Name: t.Name, Metric: t.Metric.Name, Goal: string(t.Metric.Goal), Hash: taskHash}}
+	if res != nil {
+		d.Diff = res.Diff
+	}
 	if ideas != nil {
 		for _, pp := range ideas.Papers {
 			d.Papers = append(d.Papers, report.Paper{ID: pp.ID, Source: pp.Source, Title: pp.Title})
@@ -102,6 +105,12 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 		return nil, err
 	}
 	for _, e := range events {
+		if e.Type == "warning" {
+			var w struct{ Phase, Message string }
+			if json.Unmarshal(e.Data, &w) == nil {
+				d.Warnings = append(d.Warnings, report.Warning{Phase: w.Phase, Message: w.Message})
+			}
+		}
 		if e.Type == "human_feedback" {
 			var f map[string]any
 			json.Unmarshal(e.Data, &f)

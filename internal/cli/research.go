@@ -134,15 +134,27 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	st, s, lab, meter, model, isolation := r.st, r.s, r.lab, r.lab.meter, r.lab.model, r.lab.isolation
 	out := a.env.Stdout
 	fmt.Fprintf(out, "research run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
-	taskHash, err := startHash(s.run.Dir, t)
+
+	// Every run ends with a report: one that stops before its report phase
+	// gets one saying where it stopped, why, and how to go on.
+	phase, taskHash, ep := "setup", "", p.experiment()
+	var ideas *idea.Result
+	var res *experiment.Result
+	var verdict *validate.Verdict
+	defer func() {
+		if err != nil && phase != "report" {
+			a.stoppedReport(ctx, s, p, t, stopInfo{phase: phase, err: err, ideas: ideas, res: res, verdict: verdict,
+				taskHash: taskHash, isolation: isolation, plan: ep.Plan})
+		}
+	}()
+	taskHash, err = startHash(s.run.Dir, t)
 	if err != nil {
 		return nil, err
 	}
 
 	// Phase 1: ideas, unless a plan is given.
+	phase = "idea"
 	fmt.Fprintf(out, "\n== phase 1/4: ideas ==\n")
-	ep := p.experiment()
-	var ideas *idea.Result
 	if p.Plan != "" {
 		ep.Plan = p.Plan
 		fmt.Fprintf(out, "a plan was given (%s): no idea phase\n", orText(p.PlanFile, "inline"))
@@ -160,20 +172,23 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	}
 
 	// Phase 2: the experiment.
+	phase = "experiment"
 	fmt.Fprintf(out, "\n== phase 2/4: experiment ==\n")
-	res, err := a.experimentPhase(ctx, s, ep, lab)
+	res, err = a.experimentPhase(ctx, s, ep, lab)
 	if err != nil {
 		return nil, err
 	}
 
 	// Phase 3: validation.
+	phase = "validation"
 	fmt.Fprintf(out, "\n== phase 3/4: validation ==\n")
-	verdict, err := a.validationPhase(ctx, s, p, lab, res, taskHash)
+	verdict, err = a.validationPhase(ctx, s, p, lab, res, taskHash)
 	if err != nil {
 		return nil, err
 	}
 
 	// Phase 4: the report.
+	phase = "report"
 	fmt.Fprintf(out, "\n== phase 4/4: report ==\n")
 	paths, err := a.reportPhase(ctx, s, p, t, ideas, res, verdict, taskHash, isolation, ep.Plan)
 	if err != nil {

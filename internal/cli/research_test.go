@@ -19,8 +19,8 @@ import (
 // experiment (a failed run, a fix, a better run, the final answer).
 func researchScript() []fakeserver.Reply {
 	idea := func(title string) map[string]any {
-		return map[string]any{"id": "", "title": title, "problem": "linear models underfit strokes", "rationale": "kernels capture non-linearity",
-			"hypothesis": title + " beats logistic regression on test accuracy", "method": "replace the classifier", "score": 0, "rank": 0,
+		return map[string]any{"title": title, "problem": "linear models underfit strokes", "rationale": "kernels capture non-linearity",
+			"hypothesis": title + " beats logistic regression on test accuracy", "method": "replace the classifier",
 			"builds_on": []any{},
 			"experiment_plan": map[string]any{"datasets": []string{"data/train.csv"}, "models": []string{"SVC"}, "baselines": []string{"logistic regression"},
 				"metrics": []string{"accuracy"}, "ablations": []string{"no scaling"}, "steps": []string{"swap the model", "run"},

@@ -41,6 +41,29 @@ func (b *breaker) Search(ctx context.Context, query string, k int) ([]lit.Hit, e
 	return hits, err
 }
 
+// Unreachable reports whether err says that the service (or, for a merged
+// search, every service) could not be reached at all: no network, a refused
+// connection, a timeout, or a breaker that saw one of these earlier. An
+// answer with an error status (429, 500) is not unreachable.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrOffline) {
+		return true
+	}
+	var se *SourcesError
+	if errors.As(err, &se) {
+		for _, x := range se.Errs {
+			if !Unreachable(x) {
+				return false
+			}
+		}
+		return len(se.Errs) > 0
+	}
+	return unreachable(err)
+}
+
 // unreachable reports whether err says the service could not be reached at
 // all, as opposed to answering with an error.
 func unreachable(err error) bool {

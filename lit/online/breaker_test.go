@@ -43,3 +43,30 @@ func TestBreaker(t *testing.T) {
 		}
 	}
 }
+
+func TestQuiet(t *testing.T) {
+	down := &Error{Service: "s", Err: context.DeadlineExceeded, Temporary: true}
+	tests := []struct {
+		name        string
+		src         lit.Source
+		wantErr     bool
+		wantNotices int
+	}{
+		{"all unreachable: no error, one notice", Merge(Breaker(&countingSource{err: down}), Breaker(&countingSource{err: down})), false, 1},
+		{"an error status passes through", Merge(&countingSource{err: &Error{Service: "s", Status: 500}}), true, 0},
+		{"success", &countingSource{}, false, 0},
+	}
+	for _, tt := range tests {
+		notices := 0
+		q := Quiet(tt.src, func(error) { notices++ })
+		for range 4 {
+			_, err := q.Search(context.Background(), "q", 5)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("%s: err = %v, want error %v", tt.name, err, tt.wantErr)
+			}
+		}
+		if notices != tt.wantNotices {
+			t.Errorf("%s: %d notices, want %d", tt.name, notices, tt.wantNotices)
+		}
+	}
+}

@@ -41,6 +41,11 @@ type Config struct {
 	// Headers are extra request headers (OpenRouter wants HTTP-Referer and
 	// X-Title).
 	Headers map[string]string
+	// JSONSchemaFormat asks for structured output (a forced strict tool,
+	// see llm.CompleteJSON) by response_format json_schema instead: for
+	// servers that constrain text to a schema but ignore tool_choice, such
+	// as Ollama, llama.cpp and LM Studio.
+	JSONSchemaFormat bool
 }
 
 // Client talks to one OpenAI-compatible server. It implements llm.Provider
@@ -49,10 +54,11 @@ type Client struct {
 	provider string
 	apiKey   string
 	chat     openai.ChatCompletionService
-	// completionTokens sends max_completion_tokens instead of max_tokens:
-	// OpenAI's reasoning models reject max_tokens, while many compatible
-	// servers know only max_tokens.
-	completionTokens bool
+	// wire holds what differs by server: OpenAI's reasoning models reject
+	// max_tokens while many compatible servers know only it; OpenAI's
+	// strict mode rejects some schema keywords; some local servers
+	// constrain output only through response_format.
+	wire wireOptions
 }
 
 // New returns a client for cfg.
@@ -82,11 +88,12 @@ func New(cfg Config) *Client {
 		opts = append(opts, option.WithHeader(k, v))
 	}
 	u, err := url.Parse(cfg.BaseURL)
+	own := err == nil && u.Hostname() == "api.openai.com"
 	return &Client{
-		provider:         cfg.Provider,
-		apiKey:           cfg.APIKey,
-		chat:             openai.NewChatCompletionService(opts...),
-		completionTokens: err == nil && u.Hostname() == "api.openai.com",
+		provider: cfg.Provider,
+		apiKey:   cfg.APIKey,
+		chat:     openai.NewChatCompletionService(opts...),
+		wire:     wireOptions{completionTokens: own, strictSubset: own, jsonSchemaFormat: cfg.JSONSchemaFormat},
 	}
 }
 
@@ -94,7 +101,7 @@ func New(cfg Config) *Client {
 // streams, reporting each fragment, and still returns the whole answer.
 // Every failure is an *llm.APIError.
 func (c *Client) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
-	params, err := toParams(req, c.completionTokens)
+	params, err := toParams(req, c.wire)
 	if err != nil {
 		e := c.newError(req, err)
 		e.Message = "invalid request: " + err.Error()

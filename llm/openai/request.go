@@ -10,6 +10,7 @@ import (
 	"github.com/mlrc/mlrc/llm"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/param"
+	"github.com/openai/openai-go/v3/shared"
 )
 
 // emptySchema is sent for a tool without parameters; some compatible
@@ -20,9 +21,23 @@ const emptySchema = `{"type":"object","properties":{}}`
 // for tool messages, so the model learns of the failure from the text.
 const errorPrefix = "ERROR: "
 
-// toParams converts a neutral request to the wire format. completionTokens
-// selects max_completion_tokens over max_tokens.
-func toParams(req *llm.Request, completionTokens bool) (openai.ChatCompletionNewParams, error) {
+// wireOptions are what differs between servers speaking this wire format.
+type wireOptions struct {
+	// completionTokens sends max_completion_tokens instead of max_tokens.
+	completionTokens bool
+	// strictSubset leaves out of strict schemas the keywords OpenAI's
+	// strict mode rejects (minLength, maxLength, …); the caller still
+	// validates them.
+	strictSubset bool
+	// jsonSchemaFormat asks for structured output by response_format
+	// json_schema instead of a forced tool call: for servers that
+	// constrain text to a schema but ignore tool_choice (Ollama,
+	// llama.cpp, LM Studio).
+	jsonSchemaFormat bool
+}
+
+// toParams converts a neutral request to the wire format.
+func toParams(req *llm.Request, o wireOptions) (openai.ChatCompletionNewParams, error) {
 	p := openai.ChatCompletionNewParams{Model: openai.ChatModel(req.Model)}
 	if req.System != "" {
 		p.Messages = append(p.Messages, openai.SystemMessage(req.System))
@@ -34,20 +49,31 @@ func toParams(req *llm.Request, completionTokens bool) (openai.ChatCompletionNew
 		}
 		p.Messages = append(p.Messages, msgs...)
 	}
-	for _, t := range req.Tools {
-		tool, err := toTool(t)
+	tools, choiceMode := req.Tools, req.ToolChoice
+	if o.jsonSchemaFormat {
+		if out, rest, ok := forcedStrict(req); ok {
+			format, err := toResponseFormat(out, o.strictSubset)
+			if err != nil {
+				return p, err
+			}
+			p.ResponseFormat = format
+			tools, choiceMode = rest, llm.ToolChoice{Mode: llm.ToolChoiceNone}
+		}
+	}
+	for _, t := range tools {
+		tool, err := toTool(t, o.strictSubset)
 		if err != nil {
 			return p, err
 		}
 		p.Tools = append(p.Tools, tool)
 	}
-	choice, err := toToolChoice(req.ToolChoice, req.Tools)
+	choice, err := toToolChoice(choiceMode, tools)
 	if err != nil {
 		return p, err
 	}
 	p.ToolChoice = choice
 	if req.MaxTokens > 0 {
-		if completionTokens {
+		if o.completionTokens {
 			p.MaxCompletionTokens = param.NewOpt(int64(req.MaxTokens))
 		} else {
 			p.MaxTokens = param.NewOpt(int64(req.MaxTokens))
@@ -126,22 +152,109 @@ type wireFunction struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters"`
+	// Strict asks for constrained decoding: the arguments will match the
+	// schema (OpenAI's strict function calling; vLLM and others honour
+	// it or ignore it).
+	Strict bool `json:"strict,omitempty"`
 }
 
-func toTool(t llm.Tool) (openai.ChatCompletionToolUnionParam, error) {
+func toTool(t llm.Tool, strictSubset bool) (openai.ChatCompletionToolUnionParam, error) {
+	schema, err := toolSchema(t, strictSubset)
+	if err != nil {
+		return openai.ChatCompletionToolUnionParam{}, err
+	}
+	fn := param.Override[openai.FunctionDefinitionParam](wireFunction{
+		Name:        t.Name,
+		Description: t.Description,
+		Parameters:  schema,
+		Strict:      t.Strict,
+	})
+	return openai.ChatCompletionFunctionTool(fn), nil
+}
+
+// toolSchema is the schema sent for t: an empty one filled in, a strict one
+// cut to what OpenAI's strict mode accepts when strictSubset is set.
+func toolSchema(t llm.Tool, strictSubset bool) (json.RawMessage, error) {
 	schema := bytes.TrimSpace(t.Parameters)
 	if len(schema) == 0 {
 		schema = []byte(emptySchema)
 	}
 	if !json.Valid(schema) {
-		return openai.ChatCompletionToolUnionParam{}, fmt.Errorf("tool %s: parameters are not valid JSON", t.Name)
+		return nil, fmt.Errorf("tool %s: parameters are not valid JSON", t.Name)
 	}
-	fn := param.Override[openai.FunctionDefinitionParam](wireFunction{
-		Name:        t.Name,
-		Description: t.Description,
-		Parameters:  json.RawMessage(schema),
-	})
-	return openai.ChatCompletionFunctionTool(fn), nil
+	if t.Strict && strictSubset {
+		var v any
+		if err := json.Unmarshal(schema, &v); err != nil {
+			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
+		}
+		dropKeywords(v, unsupportedStrict)
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
+		}
+		schema = b
+	}
+	return json.RawMessage(schema), nil
+}
+
+// unsupportedStrict are the JSON Schema keywords OpenAI's strict mode
+// rejects among those mlrc writes.
+var unsupportedStrict = []string{"minLength", "maxLength", "uniqueItems", "minProperties", "maxProperties", "patternProperties"}
+
+// dropKeywords removes the keywords from every schema object in v. The keys
+// of "properties" are names, not keywords: a property named like a keyword
+// stays.
+func dropKeywords(v any, keywords []string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range keywords {
+			delete(x, k)
+		}
+		for k, sub := range x {
+			if k == "properties" {
+				if props, ok := sub.(map[string]any); ok {
+					for _, p := range props {
+						dropKeywords(p, keywords)
+					}
+				}
+				continue
+			}
+			dropKeywords(sub, keywords)
+		}
+	case []any:
+		for _, sub := range x {
+			dropKeywords(sub, keywords)
+		}
+	}
+}
+
+// forcedStrict finds the strict tool a request forces (structured output)
+// and the other tools.
+func forcedStrict(req *llm.Request) (out llm.Tool, rest []llm.Tool, ok bool) {
+	if req.ToolChoice.Mode != llm.ToolChoiceTool {
+		return out, nil, false
+	}
+	for _, t := range req.Tools {
+		if t.Name == req.ToolChoice.Name && t.Strict && !ok {
+			out, ok = t, true
+			continue
+		}
+		rest = append(rest, t)
+	}
+	return out, rest, ok
+}
+
+// toResponseFormat asks for text that is a JSON value matching t's schema.
+func toResponseFormat(t llm.Tool, strictSubset bool) (openai.ChatCompletionNewParamsResponseFormatUnion, error) {
+	schema, err := toolSchema(t, strictSubset)
+	if err != nil {
+		return openai.ChatCompletionNewParamsResponseFormatUnion{}, err
+	}
+	js := shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: t.Name, Schema: schema, Strict: param.NewOpt(true)}
+	if t.Description != "" {
+		js.Description = param.NewOpt(t.Description)
+	}
+	return openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{JSONSchema: js}}, nil
 }
 
 // toToolChoice converts tc; auto is the wire default and is left out, and

@@ -106,7 +106,7 @@ func TestRequestToolChoice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := toParams(&llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("hi")}, Tools: tt.tools, ToolChoice: tt.choice}, false)
+			p, err := toParams(&llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("hi")}, Tools: tt.tools, ToolChoice: tt.choice}, wireOptions{})
 			if err != nil {
 				t.Fatalf("toParams: %v", err)
 			}
@@ -120,7 +120,7 @@ func TestRequestToolChoice(t *testing.T) {
 
 func TestRequestMaxTokens(t *testing.T) {
 	for _, completionTokens := range []bool{false, true} {
-		p, err := toParams(&llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("hi")}, MaxTokens: 300}, completionTokens)
+		p, err := toParams(&llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("hi")}, MaxTokens: 300}, wireOptions{completionTokens: completionTokens})
 		if err != nil {
 			t.Fatalf("toParams: %v", err)
 		}
@@ -133,7 +133,7 @@ func TestRequestMaxTokens(t *testing.T) {
 			t.Errorf("completionTokens=%v: max_tokens=%v max_completion_tokens=%v, want 300 in one of them", completionTokens, wire.MaxTokens, wire.MaxCompletionTokens)
 		}
 	}
-	if !New(Config{}).completionTokens || New(Config{BaseURL: "http://localhost:11434/v1"}).completionTokens {
+	if !New(Config{}).wire.completionTokens || New(Config{BaseURL: "http://localhost:11434/v1"}).wire.completionTokens {
 		t.Errorf("max_completion_tokens should be used for api.openai.com only")
 	}
 }
@@ -210,4 +210,46 @@ func marshal(t *testing.T, v any) wireRequest {
 		t.Fatalf("unmarshal %s: %v", raw, err)
 	}
 	return w
+}
+
+// TestStructuredOutput: a strict tool is sent with strict: true (cut to the
+// keywords OpenAI's strict mode accepts, on OpenAI's own service), and a
+// server that constrains only response_format gets the schema there.
+func TestStructuredOutput(t *testing.T) {
+	schema := `{"type":"object","properties":{"minLength":{"type":"string","minLength":1,"enum":["a","b"]},"n":{"type":"integer","minimum":1,"maximum":5}},"required":["minLength","n"],"additionalProperties":false}`
+	out := llm.Tool{Name: "answer", Description: "d", Parameters: json.RawMessage(schema), Strict: true}
+	req := &llm.Request{Model: "m", Messages: []llm.Message{llm.UserText("hi")}, Tools: []llm.Tool{out}, ToolChoice: llm.ToolChoice{Mode: llm.ToolChoiceTool, Name: "answer"}}
+	tests := []struct {
+		name             string
+		o                wireOptions
+		want, wantAbsent []string
+	}{
+		{"strict tool, full schema", wireOptions{}, []string{`"strict":true`, `"minLength":1`, `"enum":["a","b"]`, `"maximum":5`, `"tool_choice":{`}, []string{`"response_format"`}},
+		{"openai's subset", wireOptions{strictSubset: true}, []string{`"strict":true`, `"minLength":{"enum":["a","b"],"type":"string"}`, `"maximum":5`}, []string{`"minLength":1`}},
+		{"response_format", wireOptions{jsonSchemaFormat: true}, []string{`"response_format":{"json_schema":{`, `"strict":true`, `"name":"answer"`, `"enum":["a","b"]`}, []string{`"tools"`, `"tool_choice"`}},
+	}
+	for _, tt := range tests {
+		p, err := toParams(req, tt.o)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		raw, _ := json.Marshal(p)
+		for _, w := range tt.want {
+			if !strings.Contains(string(raw), w) {
+				t.Errorf("%s: request lacks %s: %s", tt.name, w, raw)
+			}
+		}
+		for _, w := range tt.wantAbsent {
+			if strings.Contains(string(raw), w) {
+				t.Errorf("%s: request has %s: %s", tt.name, w, raw)
+			}
+		}
+	}
+	// A tool that is not strict is sent as before.
+	plain := *req
+	plain.Tools = []llm.Tool{{Name: "answer", Parameters: json.RawMessage(schema)}}
+	p, _ := toParams(&plain, wireOptions{jsonSchemaFormat: true})
+	if raw, _ := json.Marshal(p); strings.Contains(string(raw), "strict") || strings.Contains(string(raw), "response_format") {
+		t.Errorf("a plain tool: %s", raw)
+	}
 }

@@ -39,6 +39,10 @@ type Endpoint struct {
 	APIKeyEnv     string `yaml:"api_key_env" json:"api_key_env,omitempty"`
 	// KeyRequired makes a missing key an error before any call is made.
 	KeyRequired bool `yaml:"key_required" json:"key_required,omitempty"`
+	// JSONSchemaFormat asks for structured output by response_format
+	// json_schema rather than a forced tool call: for servers that
+	// constrain text to a schema but ignore tool_choice.
+	JSONSchemaFormat bool `yaml:"json_schema_format" json:"json_schema_format,omitempty"`
 }
 
 // Builtin returns the providers mlrc knows without configuration.
@@ -46,11 +50,11 @@ func Builtin() map[string]Endpoint {
 	return map[string]Endpoint{
 		"openai":     {Kind: KindOpenAI, BaseURL: "https://api.openai.com/v1", BaseURLEnv: "OPENAI_BASE_URL", APIKeyEnv: "OPENAI_API_KEY", KeyRequired: true},
 		"anthropic":  {Kind: KindAnthropic, BaseURL: "https://api.anthropic.com", BaseURLEnv: "ANTHROPIC_BASE_URL", APIKeyEnv: "ANTHROPIC_API_KEY", KeyRequired: true},
-		"ollama":     {Kind: KindOpenAI, BaseURL: "http://localhost:11434/v1", BaseURLEnv: "OLLAMA_HOST", BaseURLSuffix: "/v1"},
+		"ollama":     {Kind: KindOpenAI, BaseURL: "http://localhost:11434/v1", BaseURLEnv: "OLLAMA_HOST", BaseURLSuffix: "/v1", JSONSchemaFormat: true},
 		"openrouter": {Kind: KindOpenAI, BaseURL: "https://openrouter.ai/api/v1", APIKeyEnv: "OPENROUTER_API_KEY", KeyRequired: true},
 		"vllm":       {Kind: KindOpenAI, BaseURL: "http://localhost:8000/v1", BaseURLEnv: "VLLM_BASE_URL", APIKeyEnv: "VLLM_API_KEY"},
-		"llamacpp":   {Kind: KindOpenAI, BaseURL: "http://localhost:8080/v1", BaseURLEnv: "LLAMACPP_BASE_URL"},
-		"lmstudio":   {Kind: KindOpenAI, BaseURL: "http://localhost:1234/v1", BaseURLEnv: "LMSTUDIO_BASE_URL"},
+		"llamacpp":   {Kind: KindOpenAI, BaseURL: "http://localhost:8080/v1", BaseURLEnv: "LLAMACPP_BASE_URL", JSONSchemaFormat: true},
+		"lmstudio":   {Kind: KindOpenAI, BaseURL: "http://localhost:1234/v1", BaseURLEnv: "LMSTUDIO_BASE_URL", JSONSchemaFormat: true},
 		"scripted":   {Kind: KindScripted},
 		"replay":     {Kind: KindReplay},
 	}
@@ -98,6 +102,8 @@ type Target struct {
 	Provider, Model string
 	Kind            string
 	BaseURL, APIKey string
+	// JSONSchemaFormat is the endpoint's (see Endpoint).
+	JSONSchemaFormat bool
 }
 
 // Resolve finds where name leads without opening an adapter: for clients
@@ -119,7 +125,7 @@ func Resolve(name string, opt Options) (Target, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	t := Target{Provider: provider, Model: model, Kind: ep.Kind, BaseURL: ep.BaseURL}
+	t := Target{Provider: provider, Model: model, Kind: ep.Kind, BaseURL: ep.BaseURL, JSONSchemaFormat: ep.JSONSchemaFormat}
 	fromEnv := false
 	if ep.BaseURLEnv != "" {
 		if v := strings.TrimSpace(getenv(ep.BaseURLEnv)); v != "" {
@@ -148,7 +154,7 @@ func Open(name string, opt Options) (llm.Provider, error) {
 	}
 	switch t.Kind {
 	case KindOpenAI:
-		return openai.New(openai.Config{Provider: t.Provider, BaseURL: t.BaseURL, APIKey: t.APIKey, HTTPClient: opt.HTTPClient}), nil
+		return openai.New(openai.Config{Provider: t.Provider, BaseURL: t.BaseURL, APIKey: t.APIKey, HTTPClient: opt.HTTPClient, JSONSchemaFormat: t.JSONSchemaFormat}), nil
 	case KindAnthropic:
 		return anthropic.New(anthropic.Config{Provider: t.Provider, BaseURL: t.BaseURL, APIKey: t.APIKey, HTTPClient: opt.HTTPClient}), nil
 	case KindScripted:
