@@ -212,19 +212,16 @@ func TestOneWriterAndRepeatedKills(t *testing.T) {
 		})
 	})
 	t.Run("fakellm.py", func(t *testing.T) {
-		url, requests := startFakeLLM(t)
+		url, requests := startScriptedFakeLLM(t)
 		oneWriterAndRepeatedKills(t, url, requests)
 	})
 }
 
 // startFakeLLM runs fakellm.py in script mode with slowScript's answers and
 // returns its URL and a reader of the requests in its log.
-func startFakeLLM(t *testing.T) (string, func() [][]byte) {
+func startScriptedFakeLLM(t *testing.T) (string, func() [][]byte) {
 	t.Helper()
-	const tool = "/work/shared/tools/fakellm.py"
-	if _, err := os.Stat(tool); err != nil {
-		t.Skipf("no %s (the shared tools are absent): %v", tool, err)
-	}
+	tool := shared(t, "tools/fakellm.py")
 	dir := t.TempDir()
 	var script strings.Builder
 	for _, r := range slowScript() {
