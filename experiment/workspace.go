@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/mlrc/mlrc/snapshot"
 )
 
 // Workspace is the directory the agent works in. Every path a tool takes is
@@ -19,6 +23,10 @@ type Workspace struct {
 
 	mu      sync.Mutex
 	journal []change
+
+	// changed is set by whatever may have changed the files (a write, an
+	// undo, an experiment run) and cleared when a snapshot records them.
+	changed atomic.Bool
 }
 
 // change is one file as it was before an edit or a write.
@@ -115,6 +123,7 @@ func (w *Workspace) writable(p string) (abs, rel string, err error) {
 
 // write replaces a file's contents, journaling what was there.
 func (w *Workspace) write(abs, rel string, data []byte) error {
+	w.changed.Store(true)
 	before, err := os.ReadFile(abs)
 	existed := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -142,6 +151,7 @@ func (w *Workspace) undo() (string, error) {
 	c := w.journal[len(w.journal)-1]
 	w.journal = w.journal[:len(w.journal)-1]
 	w.mu.Unlock()
+	w.changed.Store(true)
 	abs := filepath.Join(w.root, c.path)
 	if !c.existed {
 		if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -153,4 +163,38 @@ func (w *Workspace) undo() (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("Restored %s to its content before the last change.", c.path), nil
+}
+
+// touched records that something outside the workspace's own methods (an
+// experiment run, its evaluation) may have changed the files.
+func (w *Workspace) touched() { w.changed.Store(true) }
+
+// checkpoints commits the workspace to its snapshot repository, but only
+// when something may have changed it since the last commit: a read-only
+// agent step costs no git process. The workspace must be exactly last when
+// checkpoints is made.
+type checkpoints struct {
+	repo *snapshot.Repo
+	ws   *Workspace
+
+	mu   sync.Mutex
+	last string
+}
+
+// commit returns the commit that records the workspace as it is now.
+func (c *checkpoints) commit(ctx context.Context, message string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Clear the flag before committing: a change made while git runs
+	// sets it again and is recorded next time.
+	if c.last != "" && !c.ws.changed.Swap(false) {
+		return c.last, nil
+	}
+	id, _, err := c.repo.Commit(ctx, message)
+	if err != nil {
+		c.ws.changed.Store(true)
+		return "", err
+	}
+	c.last = id
+	return id, nil
 }
