@@ -3,10 +3,12 @@ GO      ?= go
 PKG     := github.com/mlrc/mlrc
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-LDFLAGS := -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
+# -s -w: no symbol table or DWARF in the release binary (110 MB -> 80 MB);
+# build without them (go build ./cmd/mlrc) to debug.
+LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 BIN     := bin/mlrc
 
-.PHONY: help build demo deps test unit lint clean fuzz-research
+.PHONY: help build demo deps test unit lint bench clean fuzz-research
 
 help:
 	@echo "make build      build $(BIN)"
@@ -17,6 +19,7 @@ help:
 	@echo "make lint       gofmt, go vet, go mod tidy check"
 	@echo "make fuzz-research [N=50]  N research runs on digits against ../shared/tools/fakellm.py --mode schema"
 	@echo "                (seeds 1..N, random schema-valid answers): a table of exit, phase, report, failure"
+	@echo "make bench      build, then measure mlrc's performance figures (mlrc bench perf; a few minutes)"
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
@@ -54,6 +57,12 @@ N ?= 50
 MAX_STEPS ?= 3
 fuzz-research: build
 	MAX_STEPS=$(MAX_STEPS) ./scripts/fuzz-research.sh $(N)
+
+# The performance figures of the README's benchmark section, as ratios,
+# median of RUNS runs each.
+RUNS ?= 5
+bench: build
+	./$(BIN) bench perf --runs $(RUNS)
 
 clean:
 	rm -rf bin

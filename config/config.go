@@ -38,6 +38,11 @@ type Config struct {
 	Literature string `yaml:"literature"`
 	// Python runs experiments.
 	Python string `yaml:"python"`
+	// CacheDir keeps what is costly to make and safe to share between runs
+	// of one user on one machine (PDFium's compiled code). Default
+	// $XDG_CACHE_HOME/mlrc, else a per-user directory under /var/tmp, so
+	// that a fresh HOME (CI, containers) still finds it.
+	CacheDir string `yaml:"cache_dir"`
 	// Sandbox is the sandbox tool: "bwrap", or "none" for the weaker fallback.
 	Sandbox string     `yaml:"sandbox"`
 	LLM     LLM        `yaml:"llm"`
@@ -178,6 +183,7 @@ const (
 	EnvStore         = "MLRC_STORE"
 	EnvPython        = "MLRC_PYTHON"
 	EnvLiterature    = "MLRC_LITERATURE"
+	EnvCacheDir      = "MLRC_CACHE_DIR"
 	EnvBudgetTokens  = "MLRC_BUDGET_TOKENS"
 	EnvBudgetDollars = "MLRC_BUDGET_DOLLARS"
 	EnvLogLevel      = "MLRC_LOG_LEVEL"
@@ -187,7 +193,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	if getenv == nil {
 		return nil
 	}
-	str := map[string]*string{EnvModel: &cfg.Model, EnvRunsDir: &cfg.RunsDir, EnvStore: &cfg.Store, EnvPython: &cfg.Python, EnvLogLevel: &cfg.Log.Level, EnvLiterature: &cfg.Literature}
+	str := map[string]*string{EnvModel: &cfg.Model, EnvRunsDir: &cfg.RunsDir, EnvStore: &cfg.Store, EnvPython: &cfg.Python, EnvLogLevel: &cfg.Log.Level, EnvLiterature: &cfg.Literature, EnvCacheDir: &cfg.CacheDir}
 	for k, p := range str {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			*p = v

@@ -11,7 +11,6 @@ import (
 
 	"github.com/mlrc/mlrc/agent"
 	"github.com/mlrc/mlrc/sandbox"
-	"github.com/mlrc/mlrc/snapshot"
 	"github.com/mlrc/mlrc/task"
 )
 
@@ -89,7 +88,7 @@ func better(goal task.Goal, a, b float64) bool {
 type runTool struct {
 	lab     *Lab
 	ws      *Workspace
-	snaps   *snapshot.Repo
+	snaps   *checkpoints
 	tracker *Tracker
 	gates   Gates
 	// approved is set once the first run has passed its gate.
@@ -119,10 +118,12 @@ func (rt *runTool) call(ctx context.Context, p runParams) (agent.Result, error) 
 		rt.approved = true
 	}
 	n := rt.tracker.next()
-	commit, _, err := rt.snaps.Commit(ctx, fmt.Sprintf("run %d%s", n, noteSuffix(p.Note)))
+	commit, err := rt.snaps.commit(ctx, fmt.Sprintf("run %d%s", n, noteSuffix(p.Note)))
 	if err != nil {
 		return agent.Result{}, err
 	}
+	// The experiment and its evaluation may write into the workspace.
+	rt.ws.touched()
 	rec, res, score, evalErr, err := measure(ctx, rt.lab, rt.ws.Root())
 	if err != nil {
 		return agent.Result{}, err

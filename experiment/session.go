@@ -177,7 +177,9 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 		return nil, err
 	}
 	system, _ := prompts.ReadFile("prompts/system.md")
-	rt := &runTool{lab: lab, ws: ws, snaps: snaps, tracker: tracker, gates: cfg.Gates, approved: len(tracker.Runs()) > 0}
+	// The workspace is exactly resumeAt (restored above).
+	checks := &checkpoints{repo: snaps, ws: ws, last: resumeAt}
+	rt := &runTool{lab: lab, ws: ws, snaps: checks, tracker: tracker, gates: cfg.Gates, approved: len(tracker.Runs()) > 0}
 	tools := []agent.Tool{listFilesTool(ws), readFileTool(ws), editFileTool(ws), writeFileTool(ws), undoTool(ws),
 		inspectDataTool(ws), rt.tool(), askTool(cfg.Gates), finalTool(cfg.Gates)}
 	if cfg.Catalog != nil {
@@ -204,6 +206,8 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 					return g, err
 				}
 				g = agent.Gate{Stop: ans.Stop, Reason: "stopped by the researcher at a checkpoint", Guidance: ans.Guidance}
+				// The researcher may have edited files while deciding.
+				ws.touched()
 				if ans.Guidance != "" {
 					cfg.Run.Emit(ctx, "human_feedback", map[string]any{"step": next, "gate": "checkpoint", "guidance": ans.Guidance})
 				}
@@ -218,7 +222,7 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 			return g, nil
 		},
 		After: func(ctx context.Context, s agent.Step) error {
-			commit, _, err := snaps.Commit(ctx, fmt.Sprintf("step %d", s.N))
+			commit, err := checks.commit(ctx, fmt.Sprintf("step %d", s.N))
 			if err != nil {
 				return err
 			}

@@ -83,7 +83,9 @@ func (s *search) episode(ctx context.Context, n, parent *node) nodeOutcome {
 		return nodeOutcome{err: err}
 	}
 	tracker := &Tracker{Goal: s.cfg.Task.Metric.Goal, Metric: s.cfg.Task.Metric.Name, Baseline: s.baseline}
-	rt := &runTool{lab: s.lab, ws: ws, snaps: repo, tracker: tracker}
+	// The new work tree is exactly from.
+	checks := &checkpoints{repo: repo, ws: ws, last: from}
+	rt := &runTool{lab: s.lab, ws: ws, snaps: checks, tracker: tracker}
 	tools := []agent.Tool{listFilesTool(ws), readFileTool(ws), editFileTool(ws), writeFileTool(ws), undoTool(ws),
 		inspectDataTool(ws), rt.tool(), finalTool(Gates{})}
 	if s.cfg.Catalog != nil {
@@ -112,7 +114,7 @@ func (s *search) episode(ctx context.Context, n, parent *node) nodeOutcome {
 			return agent.Gate{}, nil
 		},
 		After: func(ctx context.Context, st agent.Step) error {
-			commit, _, err := repo.Commit(ctx, fmt.Sprintf("node %d step %d", n.ID, st.N))
+			commit, err := checks.commit(ctx, fmt.Sprintf("node %d step %d", n.ID, st.N))
 			if err != nil {
 				return err
 			}
@@ -142,7 +144,7 @@ func (s *search) episode(ctx context.Context, n, parent *node) nodeOutcome {
 	case runErr != nil:
 		return nodeOutcome{err: fmt.Errorf("node %d: %w", n.ID, runErr)}
 	}
-	commit, _, err := repo.Commit(ctx, fmt.Sprintf("node %d", n.ID))
+	commit, err := checks.commit(ctx, fmt.Sprintf("node %d", n.ID))
 	if err != nil {
 		return nodeOutcome{err: err}
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,6 +38,10 @@ type Workspace struct {
 	mu      sync.Mutex
 	journal []change
 	size    int // bytes held by the journal
+
+	// changed is set by whatever may have changed the files (a write, an
+	// undo, an experiment run) and cleared when a snapshot records them.
+	changed atomic.Bool
 }
 
 // change is one file as it was before an edit or a write.
@@ -337,6 +342,7 @@ func (w *Workspace) readWhole(rel, shown string) (b []byte, tooBig bool, err err
 // write replaces the content of rel (canonical, checked writable),
 // journaling what was there.
 func (w *Workspace) write(rel, shown string, data []byte) error {
+	w.changed.Store(true)
 	c := change{path: rel}
 	info, err := w.fsys.Lstat(rel)
 	switch {
@@ -435,6 +441,7 @@ func (w *Workspace) undo() (string, error) {
 	w.journal = w.journal[:len(w.journal)-1]
 	w.size -= len(c.before)
 	w.mu.Unlock()
+	w.changed.Store(true)
 	dir, err := w.canonical(path.Dir(c.path))
 	if err != nil {
 		return "", fmt.Errorf("cannot undo the last change to %s: its directory now %v; nothing was changed", c.path, err)

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/klippa-app/go-pdfium"
@@ -37,6 +38,7 @@ type pdfEngine struct {
 	mu    sync.Mutex
 	pool  pdfium.Pool
 	cache wazero.CompilationCache // nil when no cache directory could be used
+	dir   string                  // SetCacheDir's; "" for the default
 	stats EngineStats
 }
 
@@ -84,8 +86,7 @@ const maxWorkers = 2
 
 // get returns the pool, starting it on first use. Compiling PDFium's
 // WebAssembly takes about 3 s and briefly some 300 MB; the compiled code is
-// cached on disk (under the user cache directory) so later processes start
-// in about 0.1 s.
+// cached on disk (see cacheDir) so later processes start in about 0.1 s.
 func (e *pdfEngine) get() (pdfium.Pool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -94,7 +95,7 @@ func (e *pdfEngine) get() (pdfium.Pool, error) {
 	}
 	rss0 := rss()
 	start := time.Now()
-	cache, dir, cached := compilationCache()
+	cache, dir, cached := compilationCache(e.dir)
 	cfg := webassembly.Config{
 		MinIdle:  1,
 		MaxIdle:  1,
@@ -129,23 +130,60 @@ func (e *pdfEngine) get() (pdfium.Pool, error) {
 	return pool, nil
 }
 
-// compilationCache opens wazero's on-disk cache for compiled code under the
-// user cache directory. cached reports whether it already held something.
-func compilationCache() (cache wazero.CompilationCache, dir string, cached bool) {
-	base, err := os.UserCacheDir()
-	if err != nil {
+// SetCacheDir names the directory for PDFium's compiled code (the config's
+// cache_dir); "" restores the default (see cacheDir). It applies to the next
+// start of the engine.
+func SetCacheDir(dir string) {
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	engine.dir = dir
+}
+
+// cacheDir returns where compiled code is cached: dir when set, else
+// $XDG_CACHE_HOME/mlrc, else /var/tmp/mlrc-<uid>. The default does not
+// depend on HOME: a fresh HOME (CI, containers) reuses the code compiled by
+// the machine's first use instead of compiling again (4 s, 350 MB).
+func cacheDir(dir string) string {
+	switch {
+	case dir != "":
+	case os.Getenv("XDG_CACHE_HOME") != "" && filepath.IsAbs(os.Getenv("XDG_CACHE_HOME")):
+		dir = filepath.Join(os.Getenv("XDG_CACHE_HOME"), "mlrc")
+	default:
+		dir = filepath.Join("/var/tmp", fmt.Sprintf("mlrc-%d", os.Getuid()))
+	}
+	return filepath.Join(dir, "pdfium-wasm")
+}
+
+// compilationCache opens wazero's on-disk cache for compiled code in
+// cacheDir(base). cached reports whether it already held something. The
+// cache holds machine code the process will run, so a directory that
+// another user could have written (not ours, or writable by others, e.g.
+// planted in /var/tmp) is not used.
+func compilationCache(base string) (cache wazero.CompilationCache, dir string, cached bool) {
+	dir = cacheDir(base)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", false
 	}
-	dir = filepath.Join(base, "mlrc", "pdfium-wasm")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if !private(dir) || !private(filepath.Dir(dir)) {
 		return nil, "", false
 	}
 	entries, _ := os.ReadDir(dir)
-	cache, err = wazero.NewCompilationCacheWithDir(dir)
+	cache, err := wazero.NewCompilationCacheWithDir(dir)
 	if err != nil {
 		return nil, "", false
 	}
 	return cache, dir, len(entries) > 0
+}
+
+// private reports whether dir is a real directory (not a symbolic link)
+// owned by this process's user and not writable by group or others.
+func private(dir string) bool {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || int(st.Uid) == os.Getuid()
 }
 
 // rss returns the process's resident set size in bytes, 0 when unknown.

@@ -105,14 +105,21 @@ func (r *Repo) Commit(ctx context.Context, message string) (id string, changed b
 		}
 		message += fmt.Sprintf("\n\nNot recorded (over %d MiB): %s", r.maxFile()>>20, strings.Join(r.skipped, ", "))
 	}
-	head, _ := r.git(ctx, "rev-parse", "--verify", "--quiet", "HEAD")
-	if head != "" {
-		if _, err := r.git(ctx, "diff", "--cached", "--quiet", "HEAD"); err == nil {
-			return head, false, nil
+	// Commit straight away: when something changed (the usual case, since
+	// callers commit after changes) that is three git processes in all.
+	// git commit refuses an index equal to HEAD; only then look closer.
+	if _, err := r.git(ctx, "commit", "--quiet", "--no-verify", "-m", message); err != nil {
+		head, _ := r.git(ctx, "rev-parse", "--verify", "--quiet", "HEAD")
+		if head != "" {
+			if _, derr := r.git(ctx, "diff", "--cached", "--quiet", "HEAD"); derr == nil {
+				return head, false, nil // nothing changed
+			}
+			return "", false, err
 		}
-	}
-	if _, err := r.git(ctx, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", message); err != nil {
-		return "", false, err
+		// The first commit, of an empty workspace.
+		if _, err := r.git(ctx, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", message); err != nil {
+			return "", false, err
+		}
 	}
 	id, err = r.git(ctx, "rev-parse", "HEAD")
 	return id, true, err

@@ -126,3 +126,31 @@ func TestCommitSkipsBigFiles(t *testing.T) {
 		t.Errorf("commit message = %q, %v", msg, err)
 	}
 }
+
+// An empty workspace still gets a first commit; committing it again
+// changes nothing, and a git that fails is an error, not "unchanged".
+func TestCommitEmptyAndErrors(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	ws := filepath.Join(base, "ws")
+	os.MkdirAll(ws, 0o755)
+	r, err := Open(ctx, filepath.Join(base, "snap.git"), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, changed, err := r.Commit(ctx, "empty")
+	if err != nil || !changed || c1 == "" {
+		t.Fatalf("first commit of an empty workspace: %q %v %v", c1, changed, err)
+	}
+	if c, changed, err := r.Commit(ctx, "again"); err != nil || changed || c != c1 {
+		t.Errorf("second commit = %q %v %v; want %s, unchanged", c, changed, err, c1)
+	}
+	write(t, ws, "a.txt", "a")
+	// A lock left in the repository makes git fail.
+	if err := os.WriteFile(filepath.Join(base, "snap.git", "index.lock"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := r.Commit(ctx, "locked"); err == nil {
+		t.Errorf("commit with the index locked = %q, want an error", c)
+	}
+}

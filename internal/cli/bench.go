@@ -101,6 +101,7 @@ integrity check passed), steps, tokens, cost, wall time — and writes it as JSO
 	f.IntSliceVar(&p.Seeds, "seeds", []int{0, 1, 2}, "validation seeds")
 	f.BoolVar(&p.Offline, "offline", false, "do not query online literature services")
 	f.StringVar(&out, "out", "", "JSON file to write (default <runs-dir>/bench-<time>.json)")
+	cmd.AddCommand(a.benchPerfCommand())
 	return cmd
 }
 

@@ -171,6 +171,7 @@ func (a *app) load(cmd *cobra.Command) error {
 		return usageError("%w", err)
 	}
 	a.cfg = cfg
+	paper.SetCacheDir(cfg.CacheDir)
 	a.redact = secret.FromEnv(getenv, append(providers.KeyVars(cfg.Endpoints()), literatureKeyVars...)...)
 	a.log = slog.New(a.redact.Handler(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: level(cfg.Log.Level)})))
 	return nil

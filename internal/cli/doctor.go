@@ -25,14 +25,15 @@ type check struct {
 	text string
 }
 
-// pythonModules are the packages experiments import, with the Debian
-// packages that provide them.
-var pythonModules = []struct{ module, pkg string }{
-	{"numpy", "python3-numpy"},
-	{"pandas", "python3-pandas"},
-	{"sklearn", "python3-sklearn"},
-	{"torch", "python3-torch"},
-	{"xgboost", "python3-xgboost"},
+// pythonModules are the packages experiments import, with the distribution
+// that installs each (what importlib.metadata knows it by) and the Debian
+// package that provides it.
+var pythonModules = []struct{ module, dist, pkg string }{
+	{"numpy", "numpy", "python3-numpy"},
+	{"pandas", "pandas", "python3-pandas"},
+	{"sklearn", "scikit-learn", "python3-sklearn"},
+	{"torch", "torch", "python3-torch"},
+	{"xgboost", "xgboost", "python3-xgboost"},
 }
 
 // minFreeDisk is the free space below which doctor warns.
@@ -135,12 +136,16 @@ func (a *app) checkPython(ctx context.Context) []check {
 }
 
 // pythonPackages asks py, in one interpreter start, for the version of each
-// package experiments use; packages that fail to import are absent.
+// package experiments use. It reads the installed distributions' metadata
+// rather than importing them (importing torch alone takes seconds and
+// hundreds of MB); a module without metadata is imported as a last resort.
+// Packages that are not installed are absent.
 func pythonPackages(ctx context.Context, py string) (map[string]string, error) {
 	var script strings.Builder
-	script.WriteString("import importlib\n")
+	script.WriteString("import importlib, importlib.metadata, importlib.util\n")
 	for _, m := range pythonModules {
-		fmt.Fprintf(&script, "try:\n    print(%q, importlib.import_module(%q).__version__)\nexcept Exception:\n    pass\n", m.module, m.module)
+		fmt.Fprintf(&script, "try:\n    v = importlib.metadata.version(%q)\n    assert v\n    print(%q, v)\nexcept Exception:\n", m.dist, m.module)
+		fmt.Fprintf(&script, "    try:\n        if importlib.util.find_spec(%q):\n            print(%q, importlib.import_module(%q).__version__)\n    except Exception:\n        pass\n", m.module, m.module, m.module)
 	}
 	cmd := exec.CommandContext(ctx, py, "-c", script.String())
 	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,5 +66,48 @@ func TestDoctorSaysWhatToDo(t *testing.T) {
 	}
 	if r.code == 0 || !strings.Contains(r.stderr, "2 check(s) failed") {
 		t.Errorf("exit %d, stderr %q; want failure counting 2 checks", r.code, r.stderr)
+	}
+}
+
+// TestPythonPackagesReadMetadata: versions come from the installed
+// distributions' metadata, without importing the package (importing torch
+// costs seconds); a module without metadata is still found by importing it.
+func TestPythonPackagesReadMetadata(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "imported")
+	// xgboost has metadata and an __init__ that leaves a mark when imported.
+	writeAt(t, filepath.Join(dir, "xgboost", "__init__.py"), "open("+strconv.Quote(marker)+", 'w').close()\n__version__ = '0.0'\n")
+	writeAt(t, filepath.Join(dir, "xgboost-9.9.dist-info", "METADATA"), "Metadata-Version: 2.1\nName: xgboost\nVersion: 9.9\n")
+	// sklearn has no metadata of its own here: shadow the distribution name
+	// so the lookup falls back to the import.
+	writeAt(t, filepath.Join(dir, "sklearn", "__init__.py"), "__version__ = '7.7'\n")
+	writeAt(t, filepath.Join(dir, "scikit_learn-0.dist-info", "METADATA"), "broken\n")
+	t.Setenv("PYTHONPATH", dir)
+	got, err := pythonPackages(t.Context(), py)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["xgboost"] != "9.9" {
+		t.Errorf("xgboost = %q, want 9.9 from its metadata (all: %v)", got["xgboost"], got)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("xgboost was imported to read its version")
+	}
+	if got["sklearn"] != "7.7" {
+		t.Errorf("sklearn = %q, want 7.7 from importing it when its metadata has no version (all: %v)", got["sklearn"], got)
+	}
+}
+
+func writeAt(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
