@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mlrc/mlrc/sandbox"
@@ -18,6 +19,8 @@ type Baseline struct {
 	Run     *sandbox.Result
 	// Elapsed is the whole check: setup, run and evaluation.
 	Elapsed time.Duration
+	// Warnings are problems that do not stop the task, as sentences.
+	Warnings []string
 }
 
 // Check runs the task's prototype once as mlrc would: set up l, run the
@@ -28,6 +31,9 @@ func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 	var err error
 	if b.Prepare, err = t.Setup(ctx, r, l, opt); err != nil {
 		return b, err
+	}
+	if _, missing := t.ProtectedPaths(l.Workspace); len(missing) > 0 {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("protected: %s not in the workspace after prepare (a typo, or prepare did not make it): left unprotected", strings.Join(missing, ", ")))
 	}
 	if b.Run, err = t.Run(ctx, r, l, opt); err != nil {
 		return b, fmt.Errorf("run %s: %w", t.Name, err)

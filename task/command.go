@@ -214,7 +214,8 @@ func (t *Task) commandSpec(line string, l Layout, opt Options, cover hideCover) 
 		mounts = append(mounts, sandbox.Mount{Source: src, Target: h.path})
 	}
 	var ro []string
-	for _, p := range t.Protected {
+	protected, _ := t.ProtectedPaths(l.Workspace)
+	for _, p := range protected {
 		ro = append(ro, filepath.Join(l.Workspace, filepath.FromSlash(p)))
 	}
 	return sandbox.Spec{

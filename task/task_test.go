@@ -172,6 +172,9 @@ func TestRunSpecIsolation(t *testing.T) {
 	}
 	run := t.TempDir()
 	l := Layout{Workspace: filepath.Join(run, "workspace"), Private: filepath.Join(run, "private")}
+	if err := os.MkdirAll(filepath.Join(l.Workspace, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	empty := t.TempDir()
 	spec, err := tk.commandSpec(tk.Commands.Run, l, Options{Seed: 3}, hideCover{dir: empty, file: empty + "/f"})
 	if err != nil {
