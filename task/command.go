@@ -36,6 +36,9 @@ type Options struct {
 	Python string
 	// Seed is passed as {seed} and MLRC_SEED.
 	Seed int
+	// AllowVisibleLabels lets Check score a task whose evaluator reads
+	// files from the workspace besides its outputs (see VisibleLabels).
+	AllowVisibleLabels bool
 }
 
 func (o Options) python() string {

@@ -305,27 +305,9 @@ func Inspect(src string, installed Installed) (*Survey, error) {
 
 	// What get_score reads from the submission folder.
 	if fn != nil {
-		body := functionBody(evalSrc, "get_score")
-		param := fn[1]
-		for _, m := range joinFolderRE.FindAllStringSubmatch(body, -1) {
-			if m[1] != param {
-				continue
-			}
-			var parts []string
-			for _, l := range strLitRE.FindAllStringSubmatch(m[2], -1) {
-				parts = append(parts, l[1])
-			}
-			if len(parts) == 0 {
-				continue
-			}
-			p := strings.Join(parts, "/")
-			if strings.Contains(strings.ToLower(p), "submission") {
-				s.Outputs = appendNew(s.Outputs, p)
-			} else {
-				s.VisibleLabels = appendNew(s.VisibleLabels, p)
-			}
-		}
-		s.Metric, s.Goal = guessMetric(body, read(filepath.Join(scripts, "research_problem.txt")))
+		r := evaluatorReads(evalSrc)
+		s.Outputs, s.VisibleLabels = r.outputs, r.labels
+		s.Metric, s.Goal = guessMetric(functionBody(evalSrc, "get_score"), read(filepath.Join(scripts, "research_problem.txt")))
 	}
 
 	train := read(filepath.Join(env, "train.py"))
@@ -342,6 +324,44 @@ func Inspect(src string, installed Installed) (*Survey, error) {
 		s.Class = OK
 	}
 	return s, nil
+}
+
+type reads struct{ outputs, labels []string }
+
+// evaluatorReads lists the files an MLAgentBench eval.py's get_score
+// joins onto its submission folder: submission files, and the rest.
+func evaluatorReads(src string) reads {
+	var r reads
+	fn := getScoreRE.FindStringSubmatch(src)
+	if fn == nil {
+		return r
+	}
+	for _, m := range joinFolderRE.FindAllStringSubmatch(functionBody(src, "get_score"), -1) {
+		if m[1] != fn[1] {
+			continue
+		}
+		var parts []string
+		literal := false
+		for _, arg := range strings.Split(m[2], ",") {
+			arg = strings.TrimSpace(arg)
+			if l := strLitRE.FindStringSubmatch(arg); l != nil {
+				parts = append(parts, l[1])
+				literal = true
+			} else if arg != "" {
+				parts = append(parts, "{"+arg+"}")
+			}
+		}
+		if !literal {
+			continue
+		}
+		p := strings.Join(parts, "/")
+		if strings.Contains(strings.ToLower(p), "submission") {
+			r.outputs = appendNew(r.outputs, p)
+		} else {
+			r.labels = appendNew(r.labels, p)
+		}
+	}
+	return r
 }
 
 func appendNew(list []string, s string) []string {

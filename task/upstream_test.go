@@ -81,6 +81,9 @@ func TestUpstreamTasks(t *testing.T) {
 			if s.Template != c.template {
 				t.Errorf("template %v, want %v", s.Template, c.template)
 			}
+			if c.labels && strings.Join(s.VisibleLabels, ",") != "data/{lang}/{lang}_test.csv" {
+				t.Errorf("visible labels %q, want data/{lang}/{lang}_test.csv", s.VisibleLabels)
+			}
 			if got := len(s.VisibleLabels) > 0; got != c.labels {
 				t.Errorf("visible labels %q, want %v", s.VisibleLabels, c.labels)
 			}
@@ -249,5 +252,24 @@ func TestImportStaleOutputNotScored(t *testing.T) {
 	var se *StepError
 	if !errors.As(err, &se) {
 		t.Fatalf("the shipped submission.csv was scored after a failed run: %+v, err %v", s, err)
+	}
+}
+
+// TestImportTasksJSONVariant: a name in tasks.json imports its benchmark
+// folder with the variant's research problem and limits.
+func TestImportTasksJSONVariant(t *testing.T) {
+	imp, err := Import(filepath.Join(upstream, "debug"), ImportOptions{Out: filepath.Join(t.TempDir(), "out"), Installed: debianPython})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := imp.Task
+	if tk.Name != "debug" || !strings.HasPrefix(tk.Problem, "Improve the model of train.py with one simple change") {
+		t.Errorf("name %q, problem %q: want the variant's", tk.Name, tk.Problem)
+	}
+	if got, want := tk.Limits.MaxSteps, 5; got != want {
+		t.Errorf("max_steps %d, want %d (the variant's)", got, want)
+	}
+	if got, want := tk.Metric, (Metric{Name: "accuracy", Goal: Maximize}); got != want {
+		t.Errorf("metric %+v, want %+v (guessed from cifar10's eval.py)", got, want)
 	}
 }
