@@ -226,6 +226,14 @@ if __name__ == "__main__":
 	if s.Value < 0.3 {
 		t.Errorf("mcrmse %v after the workspace's train.py redefined the metric: the agent set its own score", s.Value)
 	}
+	// Nor can a module of the workspace shadow one the evaluator imports
+	// (eval.py puts env/ first on sys.path).
+	if err := os.WriteFile(filepath.Join(l.Workspace, "numpy.py"), []byte("raise SystemExit('the workspace numpy.py was imported')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Evaluate(context.Background(), runner(t), l, Options{}); err != nil {
+		t.Errorf("a workspace numpy.py reached the evaluator: %v", err)
+	}
 }
 
 // TestImportStaleOutputNotScored: semeval24 ships a submission.csv; a run

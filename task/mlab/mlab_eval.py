@@ -42,8 +42,15 @@ env = os.path.join(root, "env")
 os.mkdir(env)
 vendored = set(os.listdir(args.vendor)) if args.vendor and os.path.isdir(args.vendor) else set()
 for name in os.listdir(workspace):
-    if name not in vendored:
-        os.symlink(os.path.join(workspace, name), os.path.join(env, name))
+    path = os.path.join(workspace, name)
+    # eval.py puts env/ on sys.path: an experiment's own modules there (a
+    # numpy.py, a package) would shadow the evaluator's imports, so only
+    # data is linked; the modules eval.py needs are the vendored copies.
+    if name in vendored or name.endswith((".py", ".pyc", ".pth", ".so")):
+        continue
+    if os.path.isdir(path) and os.path.exists(os.path.join(path, "__init__.py")):
+        continue
+    os.symlink(path, os.path.join(env, name))
 for name in vendored:
     os.symlink(os.path.abspath(os.path.join(args.vendor, name)), os.path.join(env, name))
 for base in (args.scripts, args.private):
