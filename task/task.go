@@ -96,7 +96,9 @@ type Task struct {
 	Protected []string
 	// Outputs are workspace files an experiment writes and the evaluator
 	// scores (submission.csv): removed before every run, so a stale one is
-	// never scored.
+	// never scored. Without outputs: in task.yaml, the {workspace}/ files
+	// the evaluate command names that look like predictions (pred…,
+	// submission…).
 	Outputs []string
 	// Hide are host paths experiments must not see.
 	Hide []string
@@ -312,6 +314,16 @@ func (f *file) resolve(dir string) (*Task, error) {
 			continue
 		}
 		t.Outputs = append(t.Outputs, clean)
+	}
+	if len(f.Outputs) == 0 {
+		// By default, the predictions the evaluate command names.
+		for _, m := range workspaceFileRE.FindAllStringSubmatch(t.Commands.Evaluate, -1) {
+			c, err := cleanRelative(m[1])
+			lower := strings.ToLower(path.Base(c))
+			if err == nil && !seen[c] && (strings.Contains(lower, "pred") || strings.Contains(lower, "submission")) {
+				t.Outputs = appendNew(t.Outputs, c)
+			}
+		}
 	}
 	for _, p := range f.Hide {
 		if !filepath.IsAbs(p) {

@@ -403,3 +403,29 @@ func TestEvaluateRefusesEscapingLinks(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestOutputsRemovedBeforeRun: the predictions evaluate names are the
+// default outputs, and a stale one is gone before an experiment runs, so a
+// run that writes none is not scored on it.
+func TestOutputsRemovedBeforeRun(t *testing.T) {
+	tk, err := Load(writeTask(t, strings.Replace(minimal, "{workspace}/p.csv", "{workspace}/out/predictions.csv", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(tk.Outputs, ","), "out/predictions.csv"; got != want {
+		t.Fatalf("outputs %q, want %q (from evaluate)", got, want)
+	}
+	l := Layout{Workspace: t.TempDir(), Private: t.TempDir()}
+	os.MkdirAll(filepath.Join(l.Workspace, "out"), 0o755)
+	stale := filepath.Join(l.Workspace, "out", "predictions.csv")
+	os.WriteFile(stale, []byte("id,label\n"), 0o644)
+	if err := tk.RemoveOutputs(l); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale predictions survived")
+	}
+	if _, err := Load(writeTask(t, minimal+"outputs: [../x]\n")); err == nil || !strings.Contains(err.Error(), "outputs") {
+		t.Errorf("outputs leaving the workspace: err = %v", err)
+	}
+}
