@@ -278,7 +278,8 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 	}
 	header := fmt.Sprintf("# Imported from the MLAgentBench task %s by `mlrc task import`.\n"+
 		"# workspace/ is its env/; eval/scripts/ its scripts/ (held out: never visible to experiments).\n"+
-		"# eval/mlab_eval.py calls scripts/eval.py's get_score on the run's workspace.\n", src)
+		"# eval/mlab_eval.py calls scripts/eval.py's get_score on the run's workspace; the workspace modules\n"+
+		"# eval.py imports come from eval/vendor/ (clean copies), never from the workspace.\n", src)
 	if err := os.WriteFile(filepath.Join(out, FileName), append([]byte(header), y.Bytes()...), 0o644); err != nil {
 		return nil, err
 	}
