@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mlrc/mlrc/sandbox"
@@ -18,6 +19,8 @@ type Baseline struct {
 	Run     *sandbox.Result
 	// Elapsed is the whole check: setup, run and evaluation.
 	Elapsed time.Duration
+	// Warnings are problems that do not stop the task, as sentences.
+	Warnings []string
 }
 
 // Check runs the task's prototype once as mlrc would: set up l, run the
@@ -25,10 +28,20 @@ type Baseline struct {
 func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*Baseline, error) {
 	start := time.Now()
 	b := &Baseline{Task: t}
+	if v := t.VisibleLabels(); len(v) > 0 {
+		if !opt.AllowVisibleLabels {
+			return b, &VisibleLabelsError{Task: t.Name, Files: v}
+		}
+		b.Warnings = append(b.Warnings, fmt.Sprintf("the evaluator reads %s from the workspace, where the agent can read it (allowed)", strings.Join(v, ", ")))
+	}
 	var err error
 	if b.Prepare, err = t.Setup(ctx, r, l, opt); err != nil {
 		return b, err
 	}
+	if _, missing := t.ProtectedPaths(l.Workspace); len(missing) > 0 {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("protected: %s not in the workspace after prepare (a typo, or prepare did not make it): left unprotected", strings.Join(missing, ", ")))
+	}
+	b.Warnings = append(b.Warnings, t.SystemCopies(l, opt.python(), nil)...)
 	if b.Run, err = t.Run(ctx, r, l, opt); err != nil {
 		return b, fmt.Errorf("run %s: %w", t.Name, err)
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	Python string
 	// Seed is passed as {seed} and MLRC_SEED.
 	Seed int
+	// AllowVisibleLabels lets Check score a task whose evaluator reads
+	// files from the workspace besides its outputs (see VisibleLabels).
+	AllowVisibleLabels bool
 }
 
 func (o Options) python() string {
@@ -214,7 +217,8 @@ func (t *Task) commandSpec(line string, l Layout, opt Options, cover hideCover) 
 		mounts = append(mounts, sandbox.Mount{Source: src, Target: h.path})
 	}
 	var ro []string
-	for _, p := range t.Protected {
+	protected, _ := t.ProtectedPaths(l.Workspace)
+	for _, p := range protected {
 		ro = append(ro, filepath.Join(l.Workspace, filepath.FromSlash(p)))
 	}
 	return sandbox.Spec{

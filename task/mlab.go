@@ -3,6 +3,7 @@ package task
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,13 @@ type ImportOptions struct {
 	Goal Goal
 	// Run is the experiment command; empty means "python3 train.py".
 	Run string
+	// NoPrepare leaves scripts/prepare.py out even when it would run.
+	NoPrepare bool
+	// AllowVisibleLabels imports a task whose evaluator reads files the
+	// agent can read too (held-out labels in env/); refused otherwise.
+	AllowVisibleLabels bool
+	// Installed says which Python modules exist; nil asks DefaultPython.
+	Installed Installed
 }
 
 // Imported is a converted task.
@@ -43,6 +51,8 @@ type Imported struct {
 	Task *Task
 	// Notes are decisions the user should know about, as sentences.
 	Notes []string
+	// Survey is what the task's scripts need and do.
+	Survey *Survey
 }
 
 // Goals of well-known metric names, for ImportOptions.Goal.
@@ -74,8 +84,18 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 	if err != nil {
 		return nil, err
 	}
+	variant, err := tasksJSONVariant(src)
+	if err != nil {
+		return nil, err
+	}
+	if variant != nil {
+		if opt.Name == "" {
+			opt.Name = filepath.Base(src)
+		}
+		src = filepath.Join(filepath.Dir(src), variant.Folder)
+	}
 	env, scripts := filepath.Join(src, "env"), filepath.Join(src, "scripts")
-	for _, need := range []string{env, filepath.Join(scripts, "eval.py"), filepath.Join(scripts, "research_problem.txt")} {
+	for _, need := range []string{env, filepath.Join(scripts, "research_problem.txt")} {
 		if _, err := os.Stat(need); err != nil {
 			return nil, fmt.Errorf("import %s: %s is missing: an MLAgentBench task has env/ (the agent's files), scripts/eval.py (with get_score) and scripts/research_problem.txt", src, need)
 		}
@@ -84,18 +104,47 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 	if err != nil {
 		return nil, err
 	}
+	if variant != nil && strings.TrimSpace(variant.Problem) != "" {
+		problem = []byte(variant.Problem)
+	}
+	if opt.Installed == nil {
+		opt.Installed = PythonInstalled(DefaultPython)
+	}
+	survey, err := Inspect(src, opt.Installed)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	if !survey.Evaluator {
+		return nil, fmt.Errorf("import %s: scripts/eval.py is missing or defines no get_score(submission_folder): the task has no evaluator, so nothing can score it; write one (see examples/tasks)", src)
+	}
+	if len(survey.VisibleLabels) > 0 && !opt.AllowVisibleLabels {
+		return nil, fmt.Errorf("import %s: get_score reads %s from the submission folder (env/), which the agent can read: held-out labels there let it score itself perfectly. Move them to scripts/ and read them from there, or import anyway with --allow-visible-labels", src, strings.Join(survey.VisibleLabels, ", "))
+	}
 	if strings.TrimSpace(string(problem)) == "" {
 		return nil, fmt.Errorf("import %s: scripts/research_problem.txt is empty", src)
 	}
 
-	imp := &Imported{}
+	imp := &Imported{Survey: survey}
 	note := func(format string, args ...any) { imp.Notes = append(imp.Notes, fmt.Sprintf(format, args...)) }
 
 	if opt.Name == "" {
 		opt.Name = regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(filepath.Base(src), "-")
 	}
+	if opt.Metric == "" && survey.Metric != "" {
+		opt.Metric = survey.Metric
+		if opt.Goal == "" {
+			opt.Goal = survey.Goal
+		}
+		note("metric %s (%s): guessed from scripts/eval.py; say --metric and --goal if that is wrong", opt.Metric, opt.Goal)
+	}
 	if opt.Metric == "" {
 		opt.Metric = "score"
+	}
+	if len(survey.VisibleLabels) > 0 {
+		note("WARNING: get_score reads %s from the agent's folder (imported with --allow-visible-labels)", strings.Join(survey.VisibleLabels, ", "))
+	}
+	if variant != nil {
+		note("variant %s of tasks.json: the task in %s, with its own research problem", opt.Name, variant.Folder)
 	}
 	if opt.Goal == "" {
 		opt.Goal = GoalOf(opt.Metric)
@@ -134,9 +183,10 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 		Problem:   strings.TrimSpace(string(problem)) + "\n",
 		Workspace: "workspace",
 		Run:       opt.Run,
-		Evaluate:  "python3 {task}/eval/mlab_eval.py --scripts {task}/eval/scripts --workspace {workspace} --private {private} --metric " + shellQuote(opt.Metric),
+		Evaluate:  "python3 {task}/eval/mlab_eval.py --scripts {task}/eval/scripts --vendor {task}/eval/vendor --workspace {workspace} --private {private} --metric " + shellQuote(opt.Metric),
 		Metric:    fileMetric{Name: opt.Metric, Goal: string(opt.Goal)},
 		Protected: protected,
+		Outputs:   survey.Outputs,
 		Limits: fileLimits{
 			RunTimeout:  shortDuration(DefaultLimits.RunTimeout),
 			EvalTimeout: shortDuration(DefaultLimits.EvalTimeout),
@@ -145,17 +195,54 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 			TotalTime:   shortDuration(DefaultLimits.TotalTime),
 		},
 	}
+	if variant != nil {
+		if variant.MaxSteps > 0 {
+			f.Limits.MaxSteps = variant.MaxSteps
+		}
+		if variant.MaxTime > 0 {
+			f.Limits.TotalTime = shortDuration(time.Duration(variant.MaxTime) * time.Second)
+		}
+	}
+	if len(f.Outputs) == 0 {
+		note("get_score names no submission file: no output is removed before each run, so a stale file could be scored; add outputs: to task.yaml")
+	}
 	_, errAnswer := os.Stat(filepath.Join(scripts, "answer.csv"))
 	_, errPrepare := os.Stat(filepath.Join(scripts, "prepare.py"))
 	switch {
-	case errAnswer == nil && errPrepare == nil:
-		note("scripts/answer.csv exists, so scripts/prepare.py is not run (it is kept in eval/scripts)")
+	case errPrepare != nil:
+		if errAnswer != nil {
+			note("scripts/answer.csv is missing: eval.py must find its labels some other way")
+		}
+	case opt.NoPrepare:
+		note("--no-prepare: scripts/prepare.py is not run (it is kept in eval/scripts)")
+	case survey.Prepared:
+		note("the data is already prepared (scripts/prepared, or the files prepare makes are in env/): scripts/prepare.py is not run again, so it cannot destroy them")
+	case len(survey.Downloads) > 0:
+		note("scripts/prepare.py is not run: it needs the network, which runs never have")
 	case errAnswer == nil:
-	case errPrepare == nil:
+		note("scripts/answer.csv exists, so scripts/prepare.py is not run (it is kept in eval/scripts)")
+	default:
 		f.Prepare = "python3 {task}/eval/mlab_prepare.py --scripts {task}/eval/scripts --workspace {workspace} --private {private}"
 		note("scripts/prepare.py runs at the start of every run, without network or input; files it writes into scripts/ are held out for the evaluator")
-	default:
-		note("scripts/answer.csv is missing: eval.py must find its labels some other way")
+	}
+	if len(survey.Downloads) > 0 && !survey.Prepared {
+		var what []string
+		for _, d := range survey.Downloads {
+			what = append(what, d.Kind+": "+d.What+" ("+d.File+")")
+		}
+		note("NEEDS DOWNLOAD: %s. Once, on a machine with network access: cd %s && python3 prepare.py && touch prepared; then import the task again", strings.Join(what, "; "), scripts)
+	}
+	if m := survey.MissingEvaluatorPackages(); len(m) > 0 {
+		note("MISSING PACKAGES the evaluator needs (fatal): %s; install them for %s", strings.Join(m, ", "), DefaultPython)
+	}
+	if m := survey.MissingAgentPackages(); len(m) > 0 {
+		note("packages only the prototype imports, not installed: %s (the agent may work around them)", strings.Join(m, ", "))
+	}
+	if survey.Template {
+		note("train.py is a template that leaves the model to the agent: it produces no submission, so task check has no baseline. Run anyway with mlrc experiment/research: the first working run becomes the reference")
+	}
+	if len(survey.WorkspaceModules) > 0 {
+		note("the evaluator imports %s from the workspace: it runs against clean copies in eval/vendor, so the agent's edits cannot change the metric", strings.Join(survey.WorkspaceModules, ", "))
 	}
 
 	if err := os.MkdirAll(filepath.Join(out, "eval"), 0o755); err != nil {
@@ -170,6 +257,14 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 	if err := os.WriteFile(filepath.Join(out, "eval", "mlab_eval.py"), mlabEval, 0o644); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Join(out, "eval", "vendor"), 0o755); err != nil {
+		return nil, err
+	}
+	for _, m := range survey.WorkspaceModules {
+		if err := CopyFile(filepath.Join(out, "eval", "vendor", m), filepath.Join(env, m), 0o644); err != nil {
+			return nil, fmt.Errorf("import: vendor %s: %w", m, err)
+		}
+	}
 	if f.Prepare != "" {
 		if err := os.WriteFile(filepath.Join(out, "eval", "mlab_prepare.py"), mlabPrepare, 0o644); err != nil {
 			return nil, err
@@ -183,7 +278,8 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 	}
 	header := fmt.Sprintf("# Imported from the MLAgentBench task %s by `mlrc task import`.\n"+
 		"# workspace/ is its env/; eval/scripts/ its scripts/ (held out: never visible to experiments).\n"+
-		"# eval/mlab_eval.py calls scripts/eval.py's get_score on the run's workspace.\n", src)
+		"# eval/mlab_eval.py calls scripts/eval.py's get_score on the run's workspace; the workspace modules\n"+
+		"# eval.py imports come from eval/vendor/ (clean copies), never from the workspace.\n", src)
 	if err := os.WriteFile(filepath.Join(out, FileName), append([]byte(header), y.Bytes()...), 0o644); err != nil {
 		return nil, err
 	}
@@ -193,11 +289,45 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 	return imp, nil
 }
 
+// variant is an entry of MLAgentBench's benchmarks/tasks.json: a task
+// name for a benchmark folder with its own research problem and limits.
+type variant struct {
+	Folder   string `json:"benchmark_folder_name"`
+	Problem  string `json:"research_problem"`
+	MaxSteps int    `json:"max_steps"`
+	MaxTime  int    `json:"max_time"` // seconds
+}
+
+// tasksJSONVariant returns the variant src names when src is not a
+// directory but its parent's tasks.json has an entry for its name.
+func tasksJSONVariant(src string) (*variant, error) {
+	if _, err := os.Stat(src); err == nil {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(src), "tasks.json"))
+	if err != nil {
+		return nil, nil
+	}
+	var all map[string]variant
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, fmt.Errorf("import: %s: %w", filepath.Join(filepath.Dir(src), "tasks.json"), err)
+	}
+	v, ok := all[filepath.Base(src)]
+	if !ok {
+		return nil, nil
+	}
+	if v.Folder == "" || strings.ContainsAny(v.Folder, `/\`) {
+		return nil, fmt.Errorf("import: tasks.json: %s: benchmark_folder_name %q: want a folder next to tasks.json", filepath.Base(src), v.Folder)
+	}
+	return &v, nil
+}
+
 // readOnlyFiles turns MLAgentBench's read_only_files.txt into protected
 // paths. Each line is a shell pattern matched (like Python's fnmatch, where
 // * also matches /) against the files of env/, with or without a leading
-// "./"; a line without wildcards is kept even when env/ lacks the file,
-// since prepare may create it. Without the file, every file of env/ except
+// "./". Patterns are kept as written and resolved in each run after
+// prepare; a literal name is kept even when env/ lacks the file (prepare
+// may create it; if not, it is a warning, not an error). Without the file, every file of env/ except
 // code and the usual submission files is protected.
 func readOnlyFiles(env, list string, note func(string, ...any)) ([]string, error) {
 	var files []string
@@ -254,21 +384,13 @@ func readOnlyFiles(env, list string, note func(string, ...any)) ([]string, error
 				}
 				continue
 			}
-			re, err := fnmatchRegexp(pat)
-			if err != nil {
+			if _, err := fnmatchRegexp(pat); err != nil {
 				note("read_only_files.txt: %q left out: %v", line, err)
 				continue
 			}
-			n := 0
-			for _, f := range files {
-				if re.MatchString(f) {
-					set[f] = true
-					n++
-				}
-			}
-			if n == 0 {
-				note("read_only_files.txt: %q matches no file of env/; left out", line)
-			}
+			// Kept as a pattern: resolved in each run's workspace after
+			// prepare, which usually makes the files it matches.
+			set[pat] = true
 		}
 	}
 	out := make([]string, 0, len(set))
@@ -277,6 +399,33 @@ func readOnlyFiles(env, list string, note func(string, ...any)) ([]string, error
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// matchFiles returns the files under root (slash-separated, relative)
+// that the fnmatch pattern pat matches.
+func matchFiles(root, pat string) ([]string, error) {
+	re, err := fnmatchRegexp(pat)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if skipFile(rel, d) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && re.MatchString(filepath.ToSlash(rel)) {
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return out, err
 }
 
 // fnmatchRegexp translates a Python fnmatch pattern: * matches anything,

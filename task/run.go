@@ -127,11 +127,6 @@ func (t *Task) Setup(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 			return res, &StepError{Step: "prepare", Reason: failure(res, "limits.prepare_timeout"), Result: res}
 		}
 	}
-	for _, p := range t.Protected {
-		if _, err := os.Lstat(filepath.Join(l.Workspace, filepath.FromSlash(p))); err != nil {
-			return res, fmt.Errorf("set up %s: protected path %s is not in the workspace after prepare: fix protected: in %s or make prepare create it", t.Name, p, FileName)
-		}
-	}
 	return res, nil
 }
 
@@ -140,8 +135,48 @@ func (t *Task) Setup(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 // nothing of the task, its data or the private directory, and not the
 // task's hide paths. What the command does (a non-zero exit, a timeout) is
 // in the Result; an error means the sandbox itself failed.
+//
+// The task's outputs are removed first: what the evaluator scores is
+// always this run's.
 func (t *Task) Run(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*sandbox.Result, error) {
+	if err := t.RemoveOutputs(l); err != nil {
+		return nil, err
+	}
 	return t.Exec(ctx, r, l, opt, t.Commands.Run)
+}
+
+// RemoveOutputs deletes the task's declared outputs from the run's
+// workspace.
+func (t *Task) RemoveOutputs(l Layout) error {
+	for _, o := range t.Outputs {
+		p := filepath.Join(l.Workspace, filepath.FromSlash(o))
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("remove the previous output %s: %w", o, err)
+		}
+	}
+	return nil
+}
+
+// ProtectedPaths resolves the task's protected patterns against the run's
+// workspace: the workspace-relative paths to protect, and the literal
+// paths that are missing (worth a warning: a typo, or prepare did not make
+// them).
+func (t *Task) ProtectedPaths(workspace string) (paths, missing []string) {
+	for _, p := range t.Protected {
+		if strings.ContainsAny(p, "*?[") {
+			got, err := matchFiles(workspace, p)
+			if err == nil {
+				paths = append(paths, got...)
+			}
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(workspace, filepath.FromSlash(p))); err != nil {
+			missing = append(missing, p)
+			continue
+		}
+		paths = append(paths, p)
+	}
+	return paths, missing
 }
 
 // Exec runs any command line as an experiment, with the same isolation and

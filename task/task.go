@@ -92,8 +92,16 @@ type Task struct {
 	Commands Commands
 	Metric   Metric
 	// Protected are workspace-relative, slash-separated paths the agent may
-	// not modify, without trailing slashes.
+	// not modify, without trailing slashes. A path with wildcards (*, ?,
+	// [set], with * matching / too) is resolved against the run's workspace
+	// after prepare; a literal path that is missing then is a warning.
 	Protected []string
+	// Outputs are workspace files an experiment writes and the evaluator
+	// scores (submission.csv): removed before every run, so a stale one is
+	// never scored. Without outputs: in task.yaml, the {workspace}/ files
+	// the evaluate command names that look like predictions (pred…,
+	// submission…).
+	Outputs []string
 	// Hide are host paths experiments must not see.
 	Hide []string
 	// Env is extra environment for every step.
@@ -112,6 +120,7 @@ type file struct {
 	Evaluate  string            `yaml:"evaluate"`
 	Metric    fileMetric        `yaml:"metric,flow"`
 	Protected []string          `yaml:"protected,omitempty"`
+	Outputs   []string          `yaml:"outputs,omitempty"`
 	Hide      []string          `yaml:"hide,omitempty"`
 	Env       map[string]string `yaml:"env,omitempty"`
 	Limits    fileLimits        `yaml:"limits"`
@@ -185,7 +194,7 @@ func Load(dir string) (*Task, error) {
 			for _, x := range m {
 				keys = append(keys, fmt.Sprintf("%q (line %s)", yamlSections[x[3]]+x[2], x[1]))
 			}
-			return nil, fmt.Errorf("%s: unknown key %s: remove it or check its spelling (the keys are name, problem, workspace, data, prepare, run, evaluate, metric, protected, hide, env, limits)", fileName, strings.Join(keys, ", "))
+			return nil, fmt.Errorf("%s: unknown key %s: remove it or check its spelling (the keys are name, problem, workspace, data, prepare, run, evaluate, metric, protected, outputs, hide, env, limits)", fileName, strings.Join(keys, ", "))
 		}
 		return nil, fmt.Errorf("%s: %w", fileName, err)
 	}
@@ -286,9 +295,37 @@ func (f *file) resolve(dir string) (*Task, error) {
 			bad("protected: %q: %v", p, err)
 			continue
 		}
+		if strings.ContainsAny(clean, "*?[") {
+			if _, err := fnmatchRegexp(clean); err != nil {
+				bad("protected: %q: %v", p, err)
+				continue
+			}
+		}
 		if !seen[clean] {
 			seen[clean] = true
 			t.Protected = append(t.Protected, clean)
+		}
+	}
+	for _, p := range f.Outputs {
+		clean, err := cleanRelative(p)
+		if err != nil || strings.ContainsAny(clean, "*?[") {
+			bad("outputs: %q: want a file the experiment writes, relative to the workspace, e.g. submission.csv", p)
+			continue
+		}
+		if seen[clean] {
+			bad("outputs: %q is also protected: an experiment could not write it", p)
+			continue
+		}
+		t.Outputs = append(t.Outputs, clean)
+	}
+	if len(f.Outputs) == 0 {
+		// By default, the predictions the evaluate command names.
+		for _, m := range workspaceFileRE.FindAllStringSubmatch(t.Commands.Evaluate, -1) {
+			c, err := cleanRelative(m[1])
+			lower := strings.ToLower(path.Base(c))
+			if err == nil && !seen[c] && (strings.Contains(lower, "pred") || strings.Contains(lower, "submission")) {
+				t.Outputs = appendNew(t.Outputs, c)
+			}
 		}
 	}
 	for _, p := range f.Hide {

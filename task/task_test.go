@@ -176,6 +176,9 @@ func TestRunSpecIsolation(t *testing.T) {
 	}
 	run := t.TempDir()
 	l := Layout{Workspace: filepath.Join(run, "workspace"), Private: filepath.Join(run, "private")}
+	if err := os.MkdirAll(filepath.Join(l.Workspace, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	empty := t.TempDir()
 	spec, err := tk.commandSpec(tk.Commands.Run, l, Options{Seed: 3}, hideCover{dir: empty, file: empty + "/f"})
 	if err != nil {
@@ -402,5 +405,31 @@ func TestEvaluateRefusesEscapingLinks(t *testing.T) {
 	err := escapingLinks(ws)
 	if err == nil || !strings.Contains(err.Error(), "predictions.csv is a symbolic link leading outside") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOutputsRemovedBeforeRun: the predictions evaluate names are the
+// default outputs, and a stale one is gone before an experiment runs, so a
+// run that writes none is not scored on it.
+func TestOutputsRemovedBeforeRun(t *testing.T) {
+	tk, err := Load(writeTask(t, strings.Replace(minimal, "{workspace}/p.csv", "{workspace}/out/predictions.csv", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(tk.Outputs, ","), "out/predictions.csv"; got != want {
+		t.Fatalf("outputs %q, want %q (from evaluate)", got, want)
+	}
+	l := Layout{Workspace: t.TempDir(), Private: t.TempDir()}
+	os.MkdirAll(filepath.Join(l.Workspace, "out"), 0o755)
+	stale := filepath.Join(l.Workspace, "out", "predictions.csv")
+	os.WriteFile(stale, []byte("id,label\n"), 0o644)
+	if err := tk.RemoveOutputs(l); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale predictions survived")
+	}
+	if _, err := Load(writeTask(t, minimal+"outputs: [../x]\n")); err == nil || !strings.Contains(err.Error(), "outputs") {
+		t.Errorf("outputs leaving the workspace: err = %v", err)
 	}
 }

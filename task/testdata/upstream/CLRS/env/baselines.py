@@ -1,0 +1,4 @@
+import jax
+
+class BaselineModel:
+    pass

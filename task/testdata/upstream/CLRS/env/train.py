@@ -1,0 +1,4 @@
+import numpy as np
+import baselines
+
+print('train')

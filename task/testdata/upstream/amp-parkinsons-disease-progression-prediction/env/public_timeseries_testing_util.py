@@ -1,0 +1,4 @@
+import pandas as pd
+
+class MockApi:
+    pass

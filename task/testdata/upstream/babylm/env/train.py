@@ -1,0 +1,4 @@
+import transformers
+import datasets
+
+print('train')

@@ -1,0 +1,4 @@
+import torch
+from torchvision import datasets
+
+print('train')

@@ -1,0 +1,5 @@
+import numpy as np
+import pandas as pd
+import keras
+
+print('train')

@@ -1,0 +1,5 @@
+import numpy as np
+import torch
+from encode import rle_encode
+
+print('train')
