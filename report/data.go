@@ -6,6 +6,10 @@ import "time"
 // is missing, and the report says so.
 type Data struct {
 	RunID, Title      string
+	// Rehearsal, when set, says the model was a script (e.g.
+	// "scripted/examples/rehearsal/digits.yaml"): the header and the
+	// verdict say it was a rehearsal.
+	Rehearsal string
 	Started, Finished time.Time
 	Wall              time.Duration
 

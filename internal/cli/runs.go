@@ -47,7 +47,11 @@ func (a *app) runsCommand() *cobra.Command {
 			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tKIND\tSTATUS\tMODEL\tSTARTED\tCALLS\tTOKENS\tCOST")
 			for _, s := range sums {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, s.Model,
+				model := s.Model
+				if isRehearsal(model) {
+					model += " (rehearsal)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, model,
 					s.Created.Local().Format("2006-01-02 15:04"), s.Calls, s.Usage.Total(), s.Cost)
 			}
 			return w.Flush()
