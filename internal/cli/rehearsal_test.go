@@ -146,8 +146,12 @@ func TestRehearsalScriptMismatchFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func(string) string{
-		"unknown tool":    func(s string) string { return strings.Replace(s, "name: research_elements", "name: research_element", 1) },
-		"schema mismatch": func(s string) string { return strings.Replace(s, "clarity: {score: 5,", "clarity: {score: \"high\",", 1) },
+		"unknown tool": func(s string) string {
+			return strings.Replace(s, "name: research_elements", "name: research_element", 1)
+		},
+		"schema mismatch": func(s string) string {
+			return strings.Replace(s, "clarity: {score: 5,", "clarity: {score: \"high\",", 1)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			broken := edit(string(b))
