@@ -20,6 +20,12 @@
 // arguments must match that tool's JSON Schema. A mismatch is an error
 // naming the response, so a script that no longer fits the code fails
 // loudly instead of being repaired or retried by its caller.
+//
+// Such a model also fills placeholders from the tool's schema: a string
+// "$enum" becomes the first value of the enum the schema gives at that
+// place ("$enum:N" the Nth, or the first when there are fewer), so a script
+// can cite what the request offers (e.g. retrieved works). A list item
+// holding a placeholder that has no enum to draw from is left out.
 package scripted
 
 import (
@@ -149,6 +155,9 @@ func (m *Model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, 
 		}
 	}
 	for j, c := range r.ToolCalls {
+		if m.Check {
+			c.Arguments = fillArguments(req, c.Name, c.Arguments)
+		}
 		args, err := json.Marshal(c.Arguments)
 		if err != nil {
 			return nil, fmt.Errorf("scripted model %s: response %d: arguments: %w", m.name, n+1, err)
@@ -223,4 +232,62 @@ func check(req *llm.Request, name string, args []byte) error {
 		return nil
 	}
 	return fmt.Errorf("it calls tool %s, which the request does not offer (it offers: %s)", name, strings.Join(names, ", "))
+}
+
+// fillArguments replaces "$enum" placeholders in args with values of the
+// enums that tool name's schema gives at their places.
+func fillArguments(req *llm.Request, name string, args any) any {
+	for _, t := range req.Tools {
+		if t.Name == name {
+			var schema map[string]any
+			if json.Unmarshal(t.Parameters, &schema) != nil {
+				return args
+			}
+			v, _ := fill(args, schema)
+			return v
+		}
+	}
+	return args
+}
+
+// fill returns v with its placeholders filled from schema; ok is false when
+// v holds a placeholder that cannot be filled.
+func fill(v any, schema map[string]any) (any, bool) {
+	switch x := v.(type) {
+	case string:
+		if x != "$enum" && !strings.HasPrefix(x, "$enum:") {
+			return x, true
+		}
+		enum, _ := schema["enum"].([]any)
+		if len(enum) == 0 {
+			return nil, false
+		}
+		var n int
+		if _, err := fmt.Sscanf(x, "$enum:%d", &n); err != nil || n < 1 || n > len(enum) {
+			n = 1
+		}
+		return enum[n-1], true
+	case map[string]any:
+		props, _ := schema["properties"].(map[string]any)
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			sub, _ := props[k].(map[string]any)
+			fv, ok := fill(e, sub)
+			if !ok {
+				return nil, false
+			}
+			out[k] = fv
+		}
+		return out, true
+	case []any:
+		items, _ := schema["items"].(map[string]any)
+		out := []any{}
+		for _, e := range x {
+			if fv, ok := fill(e, items); ok {
+				out = append(out, fv)
+			}
+		}
+		return out, true
+	}
+	return v, true
 }

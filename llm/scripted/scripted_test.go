@@ -114,3 +114,39 @@ func TestLoadedScriptIsChecked(t *testing.T) {
 		t.Errorf("unchecked model: %v", err)
 	}
 }
+
+// "$enum" placeholders take the schema's enum values; a list item whose
+// placeholder has no enum is left out.
+func TestEnumPlaceholders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	body := `
+- tool_calls: [{name: cite, arguments: {refs: [{work: $enum, how: a}, {work: "$enum:2", how: b}, {work: "$enum:9", how: c}]}}]
+- tool_calls: [{name: cite, arguments: {refs: [{work: $enum, how: a}]}}]
+`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool := func(enum string) llm.Tool {
+		return llm.Tool{Name: "cite", Parameters: []byte(`{"type":"object","properties":{"refs":{"type":"array","items":{"type":"object",` +
+			`"properties":{"work":{"type":"string"` + enum + `},"how":{"type":"string"}}}}}}`)}
+	}
+	ctx := context.Background()
+	r, err := m.Complete(ctx, &llm.Request{Tools: []llm.Tool{tool(`,"enum":["s:1","s:2"]`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(r.ToolCalls()[0].Arguments), `{"refs":[{"how":"a","work":"s:1"},{"how":"b","work":"s:2"},{"how":"c","work":"s:1"}]}`; got != want {
+		t.Errorf("with an enum: %s, want %s", got, want)
+	}
+	r, err = m.Complete(ctx, &llm.Request{Tools: []llm.Tool{tool("")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.ToolCalls()[0].Arguments); got != `{"refs":[]}` {
+		t.Errorf("without an enum: %s, want no refs", got)
+	}
+}
