@@ -5,7 +5,11 @@ import "time"
 // Data is everything a report shows. The zero value of any part means it
 // is missing, and the report says so.
 type Data struct {
-	RunID, Title      string
+	RunID, Title string
+	// Rehearsal, when set, says the model was a script (e.g.
+	// "scripted/examples/rehearsal/digits.yaml"): the header and the
+	// verdict say it was a rehearsal.
+	Rehearsal         string
 	Started, Finished time.Time
 	Wall              time.Duration
 

@@ -83,6 +83,15 @@ func at(v []float64, i int) float64 {
 }
 
 func newVerdict(d *Data) verdict {
+	v := validationVerdict(d)
+	if d.Rehearsal != "" {
+		v.Heading = "Rehearsal — " + v.Heading
+		v.Summary = fmt.Sprintf("A rehearsal: the model's answers came from a script (%s), not a language model; everything else ran for real. %s", d.Rehearsal, v.Summary)
+	}
+	return v
+}
+
+func validationVerdict(d *Data) verdict {
 	val := d.Validation
 	switch {
 	case d.Stopped != nil:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,13 +41,27 @@ var pythonModules = []struct{ module, dist, pkg string }{
 const minFreeDisk = 2 << 30
 
 func (a *app) doctorCommand() *cobra.Command {
-	var skipModel bool
+	var skipModel, whichModel bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check that mlrc can work here: model, Python and packages, sandbox, store, disk",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if whichModel {
+				// Resolution only, no call: make demo asks this to choose
+				// between research and the rehearsal.
+				name, err := a.modelName(ctx)
+				if errors.Is(err, errNoModel) {
+					fmt.Fprintln(a.env.Stdout, "none")
+					return &exitError{code: 3, err: err}
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.env.Stdout, name)
+				return nil
+			}
 			checks := []check{}
 			if !skipModel {
 				checks = append(checks, a.checkModel(ctx))
@@ -73,6 +88,7 @@ func (a *app) doctorCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&skipModel, "skip-model", false, "do not call the model")
+	cmd.Flags().BoolVar(&whichModel, "which-model", false, "only print the model mlrc would use (no call); exit 3 with \"none\" when none is configured")
 	return cmd
 }
 

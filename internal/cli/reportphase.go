@@ -118,6 +118,10 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 		}
 	}
 	d.Manifest = a.manifest(ctx, p, taskHash, isolation, run.ID)
+	if isRehearsal(p.Model) {
+		d.Rehearsal = p.Model
+		d.Title = "Rehearsal (scripted model, not a language model): " + d.Title
+	}
 	return d, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,8 +63,9 @@ func firstSeed(seeds []int) int {
 func (a *app) researchCommand() *cobra.Command {
 	var p researchParams
 	var auto bool
+	var rehearsal string
 	cmd := &cobra.Command{
-		Use:   "research --paper P [--paper ...] --task DIR [--model M] [--auto|--human] [--search linear|tree]",
+		Use:   "research --paper P [--paper ...] --task DIR [--model M | --rehearsal SCRIPT] [--auto|--human] [--search linear|tree]",
 		Short: "Do research end to end: ideas from the papers, experiments on the task, validation, a report",
 		Long: `One resumable run of four phases: the IdeaAgent proposes and ranks ideas from the papers (feasible in
 the task), the ExperimentAgent implements the chosen one, validation re-runs the baseline and the best
@@ -79,6 +81,15 @@ solution over several seeds through the task's evaluator and tests the differenc
 			}
 			if p.Search != "linear" && p.Search != "tree" {
 				return usageError("--search %q: want linear or tree", p.Search)
+			}
+			if rehearsal != "" {
+				if cmd.Flags().Changed("model") {
+					return usageError("--rehearsal and --model exclude each other: a rehearsal's answers come from its script")
+				}
+				if _, err := os.Stat(rehearsal); err != nil {
+					return usageError("--rehearsal %s: %v (the shipped script is examples/rehearsal/digits.yaml)", rehearsal, err)
+				}
+				p.Model = "scripted/" + rehearsal
 			}
 			if len(p.Seeds) < 2 {
 				return usageError("--seeds needs at least 2 seeds to test a difference")
@@ -110,6 +121,7 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f.IntSliceVar(&p.Seeds, "seeds", []int{0, 1, 2}, "seeds for validation (the first is the experiment's)")
 	f.StringVar(&p.Index, "index", "", "literature index (default: literature: in the config, or <runs-dir>/literature.db)")
 	f.BoolVar(&p.Offline, "offline", false, "do not query Semantic Scholar, OpenAlex or arXiv")
+	f.StringVar(&rehearsal, "rehearsal", "", "rehearse with no model: the model's answers come from this script (examples/rehearsal/digits.yaml); everything else runs for real, and the run says it is a rehearsal")
 	f.Float64Var(&p.MinRelative, "min-improvement", 0, "success needs at least this relative improvement (0.1 = 10%) besides significance")
 	return cmd
 }
@@ -126,13 +138,18 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 			return nil, err
 		}
 	}
+	out := a.env.Stdout
+	if isRehearsal(p.Model) {
+		// The first and the last line say it: no language model answers.
+		fmt.Fprintln(out, rehearsalLine)
+		defer fmt.Fprintln(out, "\n"+rehearsalLine)
+	}
 	r, err := a.openLabRun(ctx, t, p.Model, "research", runConfig{Settings: a.cfg, Research: p}, resumeID)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { r.end(a, err) }()
 	st, s, lab, meter, model, isolation := r.st, r.s, r.lab, r.lab.meter, r.lab.model, r.lab.isolation
-	out := a.env.Stdout
 	fmt.Fprintf(out, "research run %s · task %s · model %s · sandbox %s\n", s.run.ID, t.Name, p.Model, isolation)
 
 	// Every run ends with a report: one that stops before its report phase
@@ -240,3 +257,9 @@ func startHash(dir string, t *task.Task) (string, error) {
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	return h, os.WriteFile(path, b, 0o644)
 }
+
+// rehearsalLine opens and closes a rehearsal's output.
+const rehearsalLine = "rehearsal: a scripted model, not a language model; set OPENAI_API_KEY (or ANTHROPIC_API_KEY, OPENROUTER_API_KEY, MLRC_MODEL=ollama/...) to research live"
+
+// isRehearsal says whether model is a script rather than a language model.
+func isRehearsal(model string) bool { return strings.HasPrefix(model, "scripted/") }

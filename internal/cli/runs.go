@@ -48,7 +48,11 @@ func (a *app) runsCommand() *cobra.Command {
 			fmt.Fprintln(w, "ID\tKIND\tSTATUS\tMODEL\tSTARTED\tCALLS\tTOKENS\tCOST")
 			interrupted := ""
 			for _, s := range sums {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, s.Model,
+				model := s.Model
+				if isRehearsal(model) {
+					model += " (rehearsal)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, model,
 					s.Created.Local().Format("2006-01-02 15:04"), s.Calls, s.Usage.Total(), s.Cost)
 				if s.Status == store.StatusInterrupted && resumable(s.Kind) && interrupted == "" {
 					interrupted = s.ID
