@@ -135,18 +135,25 @@ type Validation struct {
 	BestMean, BestSD         float64
 	BestCI                   [2]float64
 
-	// Test names the statistical test; Diff is its difference of means,
-	// P its two-sided p-value, EffectSize Hedges' g; Note says why a
-	// value is undefined.
+	// Test names the test that decides significance; Diff is the
+	// difference of means, P the deciding two-sided p-value, EffectSize
+	// Hedges' g (nil: undefined); Note says why a value is undefined.
 	Test       string
 	Diff       float64
 	P          float64
-	EffectSize float64
+	EffectSize *float64
 	Note       string
+	// PValues are every p-value the verdict computed, by test, in order
+	// (Welch's t-test, the permutation test over the seeds, the paired
+	// bootstrap over the held-out examples); nil is "not computable".
+	PValues []PValue
 
 	// Improvement is the improvement of the means oriented by the goal;
-	// Relative is it over the baseline mean (0.1 is 10%).
-	Improvement, Relative float64
+	// Relative is it over what RelativeTo says (0.1 is 10%); nil when
+	// undefined.
+	Improvement float64
+	Relative    *float64
+	RelativeTo  string
 
 	Checks []Check
 
@@ -154,6 +161,14 @@ type Validation struct {
 	Summary string
 	// Criterion says what counted as a success, as a phrase.
 	Criterion string
+}
+
+// PValue is one test's p-value; P nil means the test could not be done,
+// and Note says why.
+type PValue struct {
+	Test string
+	P    *float64
+	Note string
 }
 
 // Check is an integrity check of the validation.

@@ -68,8 +68,8 @@ func example() *Data {
 			Best:         []float64{0.9806, 0.9778, 0.9833},
 			BaselineMean: 0.9611, BaselineSD: 0.0028, BaselineCI: [2]float64{0.9542, 0.9680},
 			BestMean: 0.9806, BestSD: 0.0028, BestCI: [2]float64{0.9737, 0.9875},
-			Test: "Welch's t-test", Diff: 0.0195, P: 0.0011, EffectSize: 5.57,
-			Improvement: 0.0195, Relative: 0.0203,
+			Test: "Welch's t-test", Diff: 0.0195, P: 0.0011, EffectSize: ptr(5.57),
+			Improvement: 0.0195, Relative: ptr(0.0203),
 			Checks: []Check{
 				{Name: "task unchanged", Passed: true, Detail: "sha256:3f1a9c0d"},
 				{Name: "protected files unchanged", Passed: true},
@@ -110,7 +110,7 @@ func failed() *Data {
 	v := d.Validation
 	v.Best = []float64{0.9611, math.NaN(), 0.9583}
 	v.BestMean, v.BestSD, v.BestCI = 0.9597, 0.002, [2]float64{0.9421, 0.9773}
-	v.Diff, v.P, v.EffectSize, v.Improvement, v.Relative = -0.0014, 0.62, -0.41, -0.0014, -0.0015
+	v.Diff, v.P, v.EffectSize, v.Improvement, v.Relative = -0.0014, 0.62, ptr(-0.41), -0.0014, ptr(-0.0015)
 	v.Checks[3] = Check{Name: "every re-run succeeded", Detail: "best at seed 2: exit status 1"}
 	v.Success = false
 	v.Summary = "Not a success: the best solution is not better than the baseline (improvement -0.0014), and 1 re-run failed."
@@ -142,3 +142,5 @@ func hostile() *Data {
 	d.Task.Metric = "acc<tspan>"
 	return d
 }
+
+func ptr(v float64) *float64 { return &v }

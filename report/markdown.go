@@ -226,19 +226,41 @@ func ci(c [2]float64) string {
 	return "[" + num(c[0]) + ", " + num(c[1]) + "]"
 }
 
-// statLines are the validation's test and verdict, as label and value.
+// statLines are the validation's tests and verdict, as label and value.
 func statLines(val *Validation) []kv {
 	out := []kv{
-		{"Test", orDash(val.Test)},
+		{"Deciding test", orDash(val.Test)},
 		{"Difference of means", num(val.Diff)},
-		{"p-value", pValue(val.P)},
-		{"Effect size (Hedges' g)", num(val.EffectSize)},
+		{"p-value (deciding)", pValue(val.P)},
 	}
+	for _, p := range val.PValues {
+		v := "not computed"
+		if p.P != nil {
+			v = pValue(*p.P)
+		}
+		if p.Note != "" {
+			v += " (" + p.Note + ")"
+		}
+		out = append(out, kv{"p-value, " + p.Test, v})
+	}
+	g := "undefined (no variation across seeds, or fewer than two per arm)"
+	if val.EffectSize != nil {
+		g = num(*val.EffectSize)
+	}
+	out = append(out, kv{"Effect size (Hedges' g)", g})
 	if val.Note != "" {
 		out = append(out, kv{"Note", val.Note})
 	}
+	rel := "relative change undefined: the baseline's value is 0"
+	if val.Relative != nil {
+		to := "relative to the baseline"
+		if val.RelativeTo != "" && val.RelativeTo != "baseline" {
+			to = "of the " + val.RelativeTo
+		}
+		rel = percent(*val.Relative) + " " + to
+	}
 	return append(out,
-		kv{"Improvement", num(val.Improvement) + " (" + percent(val.Relative) + " relative to the baseline)"},
+		kv{"Improvement", num(val.Improvement) + " absolute (" + rel + ")"},
 		kv{"Criterion", orDash(val.Criterion)},
 	)
 }

@@ -20,6 +20,14 @@ const DefaultPython = "/usr/bin/python3"
 // randomness: validation re-runs an experiment with several seeds.
 const EnvSeed = "MLRC_SEED"
 
+// EnvPerExample is the environment variable that asks an evaluator for its
+// per-example output (Options.PerExample): the path of a CSV file to write
+// with the columns id,label,prediction and, for a probabilistic metric
+// (AUC, log loss), score, the predicted probability of the positive class.
+// Validation reads it for its paired bootstrap over the held-out examples.
+// Evaluators that do not know it ignore it.
+const EnvPerExample = "MLRC_PER_EXAMPLE"
+
 // Layout is where one run lives on the host.
 type Layout struct {
 	// Workspace is the run's copy of the workspace template: the agent's
@@ -39,6 +47,10 @@ type Options struct {
 	// AllowVisibleLabels lets Check score a task whose evaluator reads
 	// files from the workspace besides its outputs (see VisibleLabels).
 	AllowVisibleLabels bool
+	// PerExample, when set, is a host file for the evaluator's
+	// per-example output (EnvPerExample); the evaluator may write its
+	// directory, which must exist and hold nothing else of value.
+	PerExample string
 }
 
 func (o Options) python() string {
@@ -232,18 +244,24 @@ func (t *Task) commandSpec(line string, l Layout, opt Options, cover hideCover) 
 }
 
 // evaluateSpec runs the evaluator: the task, its data, the workspace and the
-// private directory, all read-only.
+// private directory, all read-only; with Options.PerExample, the directory
+// of that file writable.
 func (t *Task) evaluateSpec(l Layout, opt Options) sandbox.Spec {
 	mounts := []sandbox.Mount{{Source: t.Dir}}
 	for _, p := range t.Data {
 		mounts = append(mounts, sandbox.Mount{Source: p})
 	}
 	mounts = append(mounts, sandbox.Mount{Source: l.Workspace}, sandbox.Mount{Source: l.Private})
+	env := t.env(opt)
+	if opt.PerExample != "" {
+		mounts = append(mounts, sandbox.Mount{Source: filepath.Dir(opt.PerExample), Writable: true})
+		env[EnvPerExample] = opt.PerExample
+	}
 	return sandbox.Spec{
 		Command: shell(t.Expand(t.Commands.Evaluate, l, opt)),
 		Dir:     t.Dir,
 		Mounts:  orderMounts(mounts),
-		Env:     t.env(opt),
+		Env:     env,
 		Limits:  sandbox.Limits{Wall: t.Limits.EvalTimeout, Memory: t.Limits.Memory, Disk: t.Limits.Disk},
 	}
 }

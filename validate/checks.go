@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -170,24 +171,32 @@ func checkEvaluator(best Arm, seeds []int) Check {
 	return pass(CheckEvaluator, "the evaluator scored fresh re-runs of the best solution at %s", seedList(best.Seeds))
 }
 
-// checkReproduces compares the reported metric with the best arm's value
-// at the seed of the agent's run.
-func checkReproduces(reported *float64, best Arm, seed int, tol float64) Check {
+// checkReproduces compares the reported metric with the best arm's
+// re-runs: it must lie within their range, widened by the tolerance.
+func checkReproduces(reported *float64, best Arm, seed int, tol Tolerance) Check {
 	if reported == nil {
 		return fail(CheckReproduces, "no reported metric to compare (Config.Reported)")
 	}
-	for i, s := range best.Seeds {
-		if s != seed {
-			continue
-		}
-		got := best.Values[i]
-		d := math.Abs(*reported - got)
-		if d <= math.Max(tol*math.Max(math.Abs(*reported), math.Abs(got)), absTolerance) {
-			return pass(CheckReproduces, "reported %.6g; the re-run at seed %d gives %.6g", *reported, seed, got)
-		}
-		return fail(CheckReproduces, "reported %.6g, but the re-run at seed %d gives %.6g (difference %.3g)", *reported, seed, got, d)
+	if len(best.Values) == 0 {
+		return fail(CheckReproduces, "reported %.6g, but the best solution could not be re-run at any seed", *reported)
 	}
-	return fail(CheckReproduces, "reported %.6g, but the best solution could not be re-run at seed %d", *reported, seed)
+	lo, hi := slices.Min(best.Values), slices.Max(best.Values)
+	spread := fmt.Sprintf("%.6g", lo)
+	if hi != lo {
+		spread = fmt.Sprintf("%.6g to %.6g", lo, hi)
+	}
+	if i := slices.Index(best.Seeds, seed); i >= 0 {
+		spread += fmt.Sprintf(" (%.6g at seed %d, the run's)", best.Values[i], seed)
+	} else {
+		spread += fmt.Sprintf(" (the run's seed %d could not be re-run)", seed)
+	}
+	d := math.Max(0, math.Max(lo-*reported, *reported-hi))
+	allowed := tol.allowed(*reported, best.SD)
+	rule := fmt.Sprintf("relative tolerance %g, absolute %g, plus %g × SD", tol.Relative, tol.Absolute, tol.SDs)
+	if d <= allowed && !math.IsNaN(d) {
+		return pass(CheckReproduces, "reported %.6g; the re-runs give %s, SD %.3g: within the allowed %.3g (%s)", *reported, spread, best.SD, allowed, rule)
+	}
+	return fail(CheckReproduces, "reported %.6g, but the re-runs give %s, SD %.3g: %.3g outside their range, more than the allowed %.3g (%s)", *reported, spread, best.SD, d, allowed, rule)
 }
 
 // checkReruns passes when no re-run failed.

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mlrc/mlrc/task"
 )
@@ -211,18 +212,18 @@ func overlay(workspace, src string, protected, inputs []string) error {
 	return nil
 }
 
-// heldOut is the content of the held-out files, to recognise copies.
+// heldOut is the content of the held-out files, to recognise copies. Its
+// methods may be called from several goroutines.
 type heldOut struct {
+	mu     sync.RWMutex
 	byHash map[string]string // sha256 → the file, for messages
 	sizes  map[int64]bool
 }
 
 // addDir records every non-empty regular file under dir.
 func (h *heldOut) addDir(dir string) error {
-	if h.byHash == nil {
-		h.byHash, h.sizes = map[string]string{}, map[int64]bool{}
-	}
-	return walkFiles(dir, func(p string, d fs.DirEntry) error {
+	byHash, sizes := map[string]string{}, map[int64]bool{}
+	err := walkFiles(dir, func(p string, d fs.DirEntry) error {
 		info, err := d.Info()
 		if err != nil || !info.Mode().IsRegular() || info.Size() == 0 {
 			return err
@@ -231,12 +232,48 @@ func (h *heldOut) addDir(dir string) error {
 		if err != nil {
 			return err
 		}
-		if _, ok := h.byHash[sum]; !ok {
-			h.byHash[sum] = filepath.Join(filepath.Base(dir), filepath.Base(p))
+		if _, ok := byHash[sum]; !ok {
+			byHash[sum] = filepath.Join(filepath.Base(dir), filepath.Base(p))
 		}
-		h.sizes[info.Size()] = true
+		sizes[info.Size()] = true
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.byHash == nil {
+		h.byHash, h.sizes = map[string]string{}, map[int64]bool{}
+	}
+	for k, v := range byHash {
+		if _, ok := h.byHash[k]; !ok {
+			h.byHash[k] = v
+		}
+	}
+	for k := range sizes {
+		h.sizes[k] = true
+	}
+	return nil
+}
+
+// has returns the held-out file with the size and hash of a file, and
+// whether one is held out; sum is called only when the size matches.
+func (h *heldOut) has(size int64, sum func() (string, error)) (string, bool, error) {
+	h.mu.RLock()
+	sized := h.sizes[size]
+	h.mu.RUnlock()
+	if !sized {
+		return "", false, nil
+	}
+	s, err := sum()
+	if err != nil {
+		return "", false, err
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	f, ok := h.byHash[s]
+	return f, ok, nil
 }
 
 // leaks lists what in dir gives an evaluator the held-out data instead of
@@ -263,17 +300,14 @@ func (h *heldOut) leaks(dir string, off []string) ([]string, error) {
 			return nil
 		}
 		info, err := d.Info()
-		if err != nil || !h.sizes[info.Size()] {
-			return err
-		}
-		sum, err := hashFile(p)
 		if err != nil {
 			return err
 		}
-		if f, ok := h.byHash[sum]; ok {
+		f, ok, err := h.has(info.Size(), func() (string, error) { return hashFile(p) })
+		if ok {
 			out = append(out, fmt.Sprintf("%s is a copy of the held-out %s", r, f))
 		}
-		return nil
+		return err
 	})
 	sort.Strings(out)
 	return out, err

@@ -28,6 +28,9 @@ type rerun struct {
 	// leaks are files of the workspace after the run that copy or link to
 	// held-out data; the re-run is then not evaluated.
 	leaks []string
+	// perExample is the evaluator's per-example output, when it wrote one.
+	perExample string
+	seconds    float64
 }
 
 // spy records the specs it runs.
@@ -44,13 +47,17 @@ func (s *spy) Run(ctx context.Context, spec sandbox.Spec) (*sandbox.Result, erro
 	return s.r.Run(ctx, spec)
 }
 
-// rerunArm re-runs the arm whose code is in src at seed, in a fresh layout
-// under dir: task.Setup, the arm's code over the fresh workspace (protected
-// paths from the task), the run command, a search for held-out data in the
-// workspace, the evaluator. What the experiment or the task does wrong is in
-// the result's err; an error is an infrastructure failure.
-func (v *validator) rerunArm(ctx context.Context, arm, src string, seed int) (*rerun, error) {
+// rerunArm re-runs the arm whose code is in src at p's seed, in a fresh
+// layout under the work directory: a copy of the seed's prepared layout,
+// the arm's code over the workspace (protected paths from the task), the
+// run command, a search for held-out data in the workspace, the evaluator
+// (asked for its per-example output). What the experiment or the task does
+// wrong is in the result's err; an error is an infrastructure failure.
+// allPrepared waits for every seed's prepare, whose held-out files the
+// search looks for.
+func (v *validator) rerunArm(ctx context.Context, arm, src string, p *prepared, allPrepared func()) (*rerun, error) {
 	t := v.cfg.Task
+	seed := p.seed
 	dir := filepath.Join(v.workDir, fmt.Sprintf("%s-%d", arm, seed))
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
@@ -58,20 +65,24 @@ func (v *validator) rerunArm(ctx context.Context, arm, src string, seed int) (*r
 	rr := &rerun{arm: arm, seed: seed, layout: task.Layout{Workspace: filepath.Join(dir, "workspace"), Private: filepath.Join(dir, "private")}}
 	opt := task.Options{Python: v.cfg.Python, Seed: seed}
 	start := time.Now()
+	defer func() { rr.seconds = time.Since(start).Seconds() }()
 	stepFailed := func(err error) (*rerun, error) {
-		var se *task.StepError
-		if !errors.As(err, &se) {
+		if !isStepError(err) {
 			return nil, err
 		}
 		rr.err = clip(err.Error(), 1500)
 		return rr, nil
 	}
 
-	if _, err := t.Setup(ctx, v.cfg.Sandbox, rr.layout, opt); err != nil {
-		return stepFailed(err)
+	if p.failed != "" {
+		rr.err = p.failed
+		return rr, nil
 	}
-	if err := v.held.addDir(rr.layout.Private); err != nil {
-		return nil, fmt.Errorf("validate: read the held-out files: %w", err)
+	if err := task.CopyDir(rr.layout.Workspace, p.layout.Workspace); err != nil {
+		return nil, fmt.Errorf("validate: copy the prepared workspace of seed %d: %w", seed, err)
+	}
+	if err := task.CopyDir(rr.layout.Private, p.layout.Private); err != nil {
+		return nil, fmt.Errorf("validate: copy the prepared private directory of seed %d: %w", seed, err)
 	}
 	if err := overlay(rr.layout.Workspace, src, t.Protected, evaluatorInputs(t.Commands.Evaluate, t.Protected)); err != nil {
 		return nil, fmt.Errorf("validate: %s at seed %d: %w", arm, seed, err)
@@ -86,6 +97,7 @@ func (v *validator) rerunArm(ctx context.Context, arm, src string, seed int) (*r
 	if !res.OK() {
 		return stepFailed(&task.StepError{Step: "run", Reason: "the experiment " + failure(res), Result: res})
 	}
+	allPrepared()
 	if rr.leaks, err = v.held.leaks(rr.layout.Workspace, v.offLimits(rr.layout)); err != nil {
 		return nil, fmt.Errorf("validate: search %s for held-out data: %w", rr.layout.Workspace, err)
 	}
@@ -93,13 +105,28 @@ func (v *validator) rerunArm(ctx context.Context, arm, src string, seed int) (*r
 		rr.err = "not evaluated: the workspace holds held-out data: " + joinAnd(rr.leaks)
 		return rr, nil
 	}
+	// The evaluator may write its per-example output here, and nothing
+	// the experiment could reach.
+	perExample := filepath.Join(dir, "per-example")
+	if err := os.Mkdir(perExample, 0o755); err != nil {
+		return nil, err
+	}
+	opt.PerExample = filepath.Join(perExample, perExampleFile)
 	score, err := t.Evaluate(ctx, v.cfg.Sandbox, rr.layout, opt)
 	if err != nil {
 		return stepFailed(err)
 	}
 	rr.value = score.Value
+	if st, err := os.Lstat(opt.PerExample); err == nil && st.Mode().IsRegular() {
+		rr.perExample = opt.PerExample
+	}
 	v.log.Info("re-run", "arm", arm, "seed", seed, "metric", score.Value, "seconds", time.Since(start).Seconds())
 	return rr, nil
+}
+
+func isStepError(err error) bool {
+	var se *task.StepError
+	return errors.As(err, &se)
 }
 
 // offLimits are the directories a workspace must not link into: what the

@@ -31,14 +31,15 @@ type Test struct {
 	CILow  float64 `json:"ci_low"`
 	CIHigh float64 `json:"ci_high"`
 	// T and DF are the statistic and the Welch–Satterthwaite degrees of
-	// freedom; P is two-sided. T, DF and EffectSize are 0 where they are
-	// undefined, and Note says why.
+	// freedom; P is two-sided. T and DF are 0 where they are undefined,
+	// and Note says why.
 	T  float64 `json:"t"`
 	DF float64 `json:"df"`
 	P  float64 `json:"p"`
 	// EffectSize is Hedges' g: the difference over the pooled standard
-	// deviation, with the exact small-sample correction.
-	EffectSize float64 `json:"effect_size"`
+	// deviation, with the exact small-sample correction; nil where it is
+	// undefined (fewer than two values in an arm, or no variation at all).
+	EffectSize *float64 `json:"effect_size,omitempty"`
 	// PermutationP is the two-sided p-value of the exact permutation test
 	// of the difference of means (every split of the pooled values), when
 	// there are few enough splits.
@@ -117,30 +118,33 @@ func Welch(a, b []float64) Test {
 	t.P = math.Min(1, 2*dist.Survival(math.Abs(t.T)))
 	h := dist.Quantile(0.5+Level/2) * se
 	t.CILow, t.CIHigh = t.Diff-h, t.Diff+h
-	t.EffectSize = HedgesG(a, b)
+	if g, ok := HedgesG(a, b); ok {
+		t.EffectSize = &g
+	}
 	return t
 }
 
 // HedgesG is the standardized difference of means (mean(a) − mean(b)) over
 // the pooled sample standard deviation, times the exact small-sample
-// correction Γ(ν/2) / (√(ν/2) Γ((ν−1)/2)) with ν = n₁+n₂−2. It is 0 when
-// undefined: fewer than two values in a sample, or no variation at all.
-func HedgesG(a, b []float64) float64 {
+// correction Γ(ν/2) / (√(ν/2) Γ((ν−1)/2)) with ν = n₁+n₂−2. ok is false
+// when it is undefined: fewer than two values in a sample, or no variation
+// at all.
+func HedgesG(a, b []float64) (g float64, ok bool) {
 	n1, n2 := len(a), len(b)
 	if n1 < 2 || n2 < 2 {
-		return 0
+		return 0, false
 	}
 	m1, s1 := meanSD(a)
 	m2, s2 := meanSD(b)
 	nu := float64(n1 + n2 - 2)
 	pooled := math.Sqrt((float64(n1-1)*s1*s1 + float64(n2-1)*s2*s2) / nu)
 	if pooled == 0 {
-		return 0
+		return 0, false
 	}
 	lg1, _ := math.Lgamma(nu / 2)
 	lg2, _ := math.Lgamma((nu - 1) / 2)
 	j := math.Exp(lg1-lg2) / math.Sqrt(nu/2)
-	return j * (m1 - m2) / pooled
+	return j * (m1 - m2) / pooled, true
 }
 
 // permutationP is the exact two-sided permutation test of the difference

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"github.com/mlrc/mlrc/task"
 	"math"
 	"testing"
 )
@@ -30,10 +31,13 @@ func TestWelch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Welch(tt.a, tt.b)
+			if got.EffectSize == nil {
+				t.Fatal("effect size undefined, want one")
+			}
 			for _, c := range []struct {
 				what      string
 				got, want float64
-			}{{"t", got.T, tt.t}, {"df", got.DF, tt.df}, {"p", got.P, tt.p}, {"ci low", got.CILow, tt.lo}, {"ci high", got.CIHigh, tt.hi}, {"hedges g", got.EffectSize, tt.g}} {
+			}{{"t", got.T, tt.t}, {"df", got.DF, tt.df}, {"p", got.P, tt.p}, {"ci low", got.CILow, tt.lo}, {"ci high", got.CIHigh, tt.hi}, {"hedges g", *got.EffectSize, tt.g}} {
 				if !near(c.got, c.want, 1e-7) {
 					t.Errorf("%s = %.12g, want %.12g", c.what, c.got, c.want)
 				}
@@ -64,8 +68,8 @@ func TestWelchDegenerate(t *testing.T) {
 			if !near(got.Diff, tt.diff, 1e-12) || got.P != tt.p || got.Note != tt.note {
 				t.Errorf("diff %v, p %v, note %q; want %v, %v, %q", got.Diff, got.P, got.Note, tt.diff, tt.p, tt.note)
 			}
-			if got.CILow != got.Diff || got.CIHigh != got.Diff || got.T != 0 || got.DF != 0 || got.EffectSize != 0 {
-				t.Errorf("ci [%v, %v], t %v, df %v, g %v: want the difference itself and zeros", got.CILow, got.CIHigh, got.T, got.DF, got.EffectSize)
+			if got.CILow != got.Diff || got.CIHigh != got.Diff || got.T != 0 || got.DF != 0 || got.EffectSize != nil {
+				t.Errorf("ci [%v, %v], t %v, df %v, g %v: want the difference itself, zeros and an undefined effect size", got.CILow, got.CIHigh, got.T, got.DF, got.EffectSize)
 			}
 		})
 	}
@@ -137,23 +141,33 @@ func TestMeanCI(t *testing.T) {
 func TestCriterion(t *testing.T) {
 	tests := []struct {
 		name              string
+		metric            string
 		c                 Criterion
 		improvement, base float64
 		ok                bool
 	}{
-		{"default: strictly better", Criterion{}, 0.001, 0.96, true},
-		{"default: equal is not better", Criterion{}, 0, 0.96, false},
-		{"default: worse", Criterion{}, -0.01, 0.96, false},
-		{"absolute met", Criterion{MinImprovement: 0.01}, 0.02, 0.96, true},
-		{"absolute not met", Criterion{MinImprovement: 0.05}, 0.02, 0.96, false},
-		{"relative met", Criterion{MinRelative: 0.10}, 2, 10, true},
-		{"relative not met", Criterion{MinRelative: 0.10}, 0.02, 0.96, false},
-		{"relative of a negative baseline", Criterion{MinRelative: 0.10}, 2, -10, true},
-		{"relative undefined", Criterion{MinRelative: 0.10}, 2, 0, false},
+		{"default: strictly better", "score", Criterion{}, 0.001, 0.96, true},
+		{"default: equal is not better", "score", Criterion{}, 0, 0.96, false},
+		{"default: worse", "score", Criterion{}, -0.01, 0.96, false},
+		{"absolute met", "score", Criterion{MinImprovement: 0.01}, 0.02, 0.96, true},
+		{"absolute not met", "score", Criterion{MinImprovement: 0.05}, 0.02, 0.96, false},
+		{"relative met", "score", Criterion{MinRelative: 0.10}, 2, 10, true},
+		{"relative not met", "score", Criterion{MinRelative: 0.10}, 0.02, 0.96, false},
+		{"relative of a negative baseline", "score", Criterion{MinRelative: 0.10}, 2, -10, true},
+		{"relative undefined", "score", Criterion{MinRelative: 0.10}, 2, 0, false},
+		// Bounded metrics count on the error: 0.96 → 0.98 removes half of it.
+		{"accuracy on the error", "accuracy", Criterion{MinRelative: 0.10}, 0.02, 0.96, true},
+		{"zero F1 baseline", "F1", Criterion{MinRelative: 0.10}, 0.7755, 0, true},
+		{"perfect baseline", "accuracy", Criterion{MinRelative: 0.10}, 0.01, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, why := tt.c.Met(tt.improvement, tt.base)
+			var relp *float64
+			rel, to, defined := RelativeChange(tt.metric, task.Maximize, tt.improvement, tt.base)
+			if defined {
+				relp = &rel
+			}
+			ok, why := tt.c.Met(tt.improvement, relp, to)
 			if ok != tt.ok || ok != (why == "") {
 				t.Errorf("Met(%v, %v) = %v, %q; want %v", tt.improvement, tt.base, ok, why, tt.ok)
 			}

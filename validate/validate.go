@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
+	"runtime"
 	"slices"
+	"time"
 
 	"github.com/mlrc/mlrc/sandbox"
 	"github.com/mlrc/mlrc/task"
@@ -15,12 +18,38 @@ import (
 // DefaultSeeds are the seeds of the re-runs when Config.Seeds is empty.
 var DefaultSeeds = []int{0, 1, 2}
 
-// Tolerances of the reported metric's reproduction: relative, with an
-// absolute floor for metrics near zero.
-const (
-	DefaultTolerance = 1e-6
-	absTolerance     = 1e-9
-)
+// Tolerance is how far the metric the agent's run reported may lie from
+// the re-runs of the best solution: outside the range of their values by at
+// most max(Absolute, Relative × |reported|) + SDs × their standard
+// deviation. Training that is not bit-for-bit reproducible (liblinear,
+// gradient boosting, threads) moves a metric slightly at the same seed; a
+// made-up metric lies far outside.
+type Tolerance struct {
+	Relative float64 `json:"relative"`
+	Absolute float64 `json:"absolute"`
+	SDs      float64 `json:"sds"`
+}
+
+// DefaultTolerance is used when Config.Tolerance is zero.
+var DefaultTolerance = Tolerance{Relative: 1e-4, Absolute: 1e-6, SDs: 2}
+
+func (t Tolerance) validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"relative", t.Relative}, {"absolute", t.Absolute}, {"SDs", t.SDs}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("tolerance: %s %v: want 0 or more", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// allowed is the distance from the re-runs' range a reported value may
+// have.
+func (t Tolerance) allowed(reported, sd float64) float64 {
+	return math.Max(t.Absolute, t.Relative*math.Abs(reported)) + t.SDs*sd
+}
 
 // Config is one validation.
 type Config struct {
@@ -42,10 +71,13 @@ type Config struct {
 	// (RunRecord.Metric), at ReportedSeed (the run's Options.Seed).
 	Reported     *float64
 	ReportedSeed int
-	// Tolerance is the relative difference allowed between Reported and
-	// its re-run; 0 means DefaultTolerance.
-	Tolerance float64
+	// Tolerance says how far Reported may lie from the re-runs' values;
+	// the zero Tolerance means DefaultTolerance.
+	Tolerance Tolerance
 	Criterion Criterion
+	// Parallel is how many re-runs go at a time; 0 means one per core,
+	// as many as the available memory holds at the task's memory limit.
+	Parallel int
 	// TaskHash is task.Hash() at the start of the run.
 	TaskHash string
 	// ProtectedHashes are the protected files at the start of the run
@@ -81,15 +113,30 @@ type Verdict struct {
 	Goal     task.Goal `json:"goal"`
 	Baseline Arm       `json:"baseline"`
 	Best     Arm       `json:"best"`
-	// Test compares the arms oriented by the goal: Diff is Improvement.
+	// Test compares the arms' values over the seeds, oriented by the goal:
+	// Diff is Improvement. It holds the exact permutation p-value too.
 	Test Test `json:"test"`
+	// Bootstrap compares the arms' predictions over the held-out examples,
+	// when the evaluator gave its per-example output; nil when no re-run
+	// pair was there to compare.
+	Bootstrap *Bootstrap `json:"bootstrap,omitempty"`
+	// DecidedBy names the test whose p-value P decides significance:
+	// Welch's t-test when the seeds vary; when they do not (or there is
+	// one seed), the paired bootstrap, else the permutation test over the
+	// seeds.
+	DecidedBy string  `json:"decided_by"`
+	P         float64 `json:"p"`
 	// Improvement is the difference of the means in the goal's direction
-	// (best − baseline to maximize, baseline − best to minimize);
-	// RelativeImprovement is that over |baseline mean| (0 when undefined).
-	Improvement         float64   `json:"improvement"`
-	RelativeImprovement float64   `json:"relative_improvement"`
+	// (best − baseline to maximize, baseline − best to minimize).
+	Improvement float64 `json:"improvement"`
+	// RelativeImprovement is Improvement over what RelativeTo names: the
+	// baseline's error (1 − metric) for a metric bounded by 1 to maximize
+	// (accuracy, F1, AUC), else |baseline mean|. Nil when that is 0.
+	RelativeImprovement *float64  `json:"relative_improvement,omitempty"`
+	RelativeTo          string    `json:"relative_to,omitempty"`
 	Checks              []Check   `json:"checks"`
 	Criterion           Criterion `json:"criterion"`
+	Timing              Timing    `json:"timing"`
 }
 
 // Check returns the check called name, or nil.
@@ -120,6 +167,7 @@ type validator struct {
 	workDir string
 	held    heldOut
 	log     *slog.Logger
+	timing  Timing
 }
 
 func newValidator(cfg Config) (*validator, error) {
@@ -128,8 +176,9 @@ func newValidator(cfg Config) (*validator, error) {
 		return nil, errors.New("validate: no task")
 	case cfg.Sandbox == nil:
 		return nil, errors.New("validate: no sandbox")
-	case cfg.Tolerance < 0:
-		return nil, fmt.Errorf("validate: tolerance %v: want 0 or more", cfg.Tolerance)
+	}
+	if err := cfg.Tolerance.validate(); err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
 	}
 	for _, d := range []struct{ name, dir string }{{"prototype", cfg.Prototype}, {"best", cfg.Best}} {
 		if st, err := os.Stat(d.dir); err != nil || !st.IsDir() {
@@ -140,7 +189,7 @@ func newValidator(cfg Config) (*validator, error) {
 	if err := cfg.Criterion.validate(); err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
-	if cfg.Tolerance == 0 {
+	if cfg.Tolerance == (Tolerance{}) {
 		cfg.Tolerance = DefaultTolerance
 	}
 	if cfg.Log == nil {
@@ -190,27 +239,15 @@ func Run(ctx context.Context, cfg Config) (*Verdict, error) {
 	}
 	checks = append(checks, checkProtected(cfg.Best, cfg.Task.Protected, want, from))
 
-	var reruns []*rerun
-	arms := map[string]Arm{}
-	total := 2 * len(v.seeds)
-	for _, a := range []struct{ name, dir string }{{"baseline", cfg.Prototype}, {"best", cfg.Best}} {
-		var rs []*rerun
-		for _, seed := range v.seeds {
-			if cfg.Progress != nil {
-				cfg.Progress(fmt.Sprintf("re-running the %s with seed %d (%d of %d)", a.name, seed, len(reruns)+1, total))
-			}
-			rr, err := v.rerunArm(ctx, a.name, a.dir, seed)
-			if err != nil {
-				return nil, err
-			}
-			if rr.err != "" {
-				v.log.Warn("re-run failed", "arm", a.name, "seed", seed, "error", rr.err)
-			}
-			rs = append(rs, rr)
-		}
-		reruns = append(reruns, rs...)
-		arms[a.name] = newArm(a.name, rs)
+	start := time.Now()
+	v.timing.Cores = runtime.NumCPU()
+	byArm, err := v.runAll(ctx, []armSource{{"baseline", cfg.Prototype}, {"best", cfg.Best}})
+	if err != nil {
+		return nil, err
 	}
+	v.timing.WallSeconds = time.Since(start).Seconds()
+	reruns := append(slices.Clone(byArm["baseline"]), byArm["best"]...)
+	arms := map[string]Arm{"baseline": newArm("baseline", byArm["baseline"]), "best": newArm("best", byArm["best"])}
 	base, best := arms["baseline"], arms["best"]
 
 	bestLeaks, err := v.held.leaks(cfg.Best, nil)
@@ -224,7 +261,8 @@ func Run(ctx context.Context, cfg Config) (*Verdict, error) {
 		checkReruns(base, best))
 
 	verdict := &Verdict{Metric: cfg.Task.Metric.Name, Goal: cfg.Task.Metric.Goal, Baseline: base, Best: best,
-		Checks: checks, Criterion: cfg.Criterion}
+		Checks: checks, Criterion: cfg.Criterion, Timing: v.timing}
+	verdict.Bootstrap = v.bootstrap(byArm["baseline"], byArm["best"])
 	verdict.compare()
 	verdict.decide()
 	v.log.Info("verdict", "success", verdict.Success, "summary", verdict.Summary)
@@ -249,7 +287,32 @@ func newArm(name string, rs []*rerun) Arm {
 	return a
 }
 
-// compare runs the test oriented by the goal.
+// bootstrap runs the paired bootstrap on the re-runs at the first seed
+// where both arms have per-example output (the reported seed first), or
+// says why there is none.
+func (v *validator) bootstrap(base, best []*rerun) *Bootstrap {
+	order := append([]int{v.cfg.ReportedSeed}, v.seeds...)
+	for _, seed := range order {
+		var b, w *rerun
+		for i := range v.seeds {
+			if v.seeds[i] == seed && base[i] != nil && best[i] != nil && base[i].err == "" && best[i].err == "" {
+				b, w = base[i], best[i]
+			}
+		}
+		if b == nil {
+			continue
+		}
+		if b.perExample == "" || w.perExample == "" {
+			return &Bootstrap{Name: "paired bootstrap over the held-out examples", Seed: seed,
+				Note: "the task's evaluator gave no per-example output: make it write id,label,prediction[,score] to the file named by " + task.EnvPerExample}
+		}
+		return pairedBootstrap(v.cfg.Task.Metric.Name, v.cfg.Task.Metric.Goal, seed, b.perExample, w.perExample, b.value, w.value)
+	}
+	return nil
+}
+
+// compare runs the tests oriented by the goal and picks the one that
+// decides.
 func (v *Verdict) compare() {
 	better, worse := v.Best.Values, v.Baseline.Values
 	if v.Goal == task.Minimize {
@@ -257,8 +320,24 @@ func (v *Verdict) compare() {
 	}
 	v.Test = Welch(better, worse)
 	v.Improvement = v.Test.Diff
-	v.RelativeImprovement, _ = Relative(v.Improvement, v.Baseline.Mean)
+	v.RelativeImprovement, v.RelativeTo = nil, ""
+	if r, to, ok := RelativeChange(v.Metric, v.Goal, v.Improvement, v.Baseline.Mean); ok {
+		v.RelativeImprovement, v.RelativeTo = &r, to
+	}
+	v.DecidedBy, v.P = v.Test.Name, v.Test.P
+	if v.Test.Note == "" {
+		return // the seeds vary: Welch's test
+	}
+	switch {
+	case v.Bootstrap != nil && v.Bootstrap.P != nil:
+		v.DecidedBy, v.P = v.Bootstrap.Name, *v.Bootstrap.P
+	case v.Test.PermutationP != nil:
+		v.DecidedBy, v.P = PermutationTest, *v.Test.PermutationP
+	}
 }
+
+// PermutationTest is the name of the exact permutation test over the seeds.
+const PermutationTest = "exact permutation test over the seeds"
 
 // decide sets Success and Summary.
 func (v *Verdict) decide() {
@@ -274,22 +353,21 @@ func (v *Verdict) decide() {
 		v.Summary = fmt.Sprintf("not a success: checks %s failed", joinAnd(names))
 		return
 	}
-	if ok, why := v.Criterion.Met(v.Improvement, v.Baseline.Mean); !ok {
+	if ok, why := v.Criterion.Met(v.Improvement, v.RelativeImprovement, v.RelativeTo); !ok {
 		v.Summary = "not a success: " + why
 		return
 	}
-	if v.Test.P >= v.Criterion.Alpha {
-		v.Summary = fmt.Sprintf("not a success: the improvement of %.4g in %s is not significant (p = %.3g, α = %g)", v.Improvement, v.Metric, v.Test.P, v.Criterion.Alpha)
+	if v.P >= v.Criterion.Alpha {
+		v.Summary = fmt.Sprintf("not a success: the improvement of %.4g in %s is not significant (%s, p = %.3g, α = %g)", v.Improvement, v.Metric, v.DecidedBy, v.P, v.Criterion.Alpha)
 		if v.Test.Note != "" {
 			v.Summary += ": " + v.Test.Note
 		}
+		if v.Bootstrap != nil && v.Bootstrap.P == nil && v.Test.Note != "" {
+			v.Summary += "; no bootstrap over the held-out examples: " + v.Bootstrap.Note
+		}
 		return
 	}
-	p := fmt.Sprintf("p = %.3g", v.Test.P)
-	if v.Test.Note == NoteExact {
-		p = "exact (no variation across seeds)"
-	}
 	v.Success = true
-	v.Summary = fmt.Sprintf("success: %s went from %.6g to %.6g, an improvement of %.4g (%.2f%%) over %d seeds, %s, and every integrity check passed",
-		v.Metric, v.Baseline.Mean, v.Best.Mean, v.Improvement, 100*v.RelativeImprovement, len(v.Best.Values), p)
+	v.Summary = fmt.Sprintf("success: %s went from %.6g to %.6g, an improvement of %.4g (%s) over %d seeds, significant by the %s (p = %.3g), and every integrity check passed",
+		v.Metric, v.Baseline.Mean, v.Best.Mean, v.Improvement, RelativeText(v.RelativeImprovement, v.RelativeTo), len(v.Best.Values), v.DecidedBy, v.P)
 }

@@ -120,13 +120,20 @@ func benchRowOf(dir string, o *outcome, err error) benchRow {
 		row.Baseline = r.Baseline
 		if r.Best != nil {
 			row.Best = r.Best.Metric
-			imp := relative(r.Baseline, *r.Best.Metric, r.Goal == "minimize")
-			row.Improvement = &imp
+			if imp := relative(r.Baseline, *r.Best.Metric, r.Goal == "minimize"); !math.IsNaN(imp) {
+				row.Improvement = &imp
+			}
 		}
 	}
 	if v := o.Verdict; v != nil {
-		p := v.Test.P
+		p := v.P
 		row.P = &p
+		if v.RelativeImprovement != nil {
+			pct := math.Round(1e4**v.RelativeImprovement) / 1e2
+			row.Improvement = &pct
+		} else {
+			row.Improvement = nil
+		}
 		row.Significant = p < v.Criterion.Alpha
 		row.Success = v.Success
 	}
@@ -140,7 +147,7 @@ func relative(base, best float64, minimize bool) float64 {
 		d = -d
 	}
 	if base == 0 {
-		return math.Round(d*1e4) / 1e4
+		return math.NaN() // undefined; printed as such
 	}
 	return math.Round(1e4*d/math.Abs(base)) / 1e2
 }
@@ -153,8 +160,10 @@ func printBench(a *app, rows []benchRow) {
 		if r.Best != nil {
 			best = fmt.Sprintf("%.4g", *r.Best)
 		}
-		if r.Improvement != nil {
+		if r.Improvement != nil && !math.IsNaN(*r.Improvement) {
 			imp = fmt.Sprintf("%+.2f%%", *r.Improvement)
+		} else if r.Best != nil {
+			imp = "undefined (baseline 0)"
 		}
 		success := "no"
 		switch {

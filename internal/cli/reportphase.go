@@ -158,8 +158,9 @@ func reportValidation(v *validate.Verdict) *report.Validation {
 	rv := &report.Validation{
 		BaselineMean: v.Baseline.Mean, BaselineSD: v.Baseline.SD, BaselineCI: [2]float64{v.Baseline.CILow, v.Baseline.CIHigh},
 		BestMean: v.Best.Mean, BestSD: v.Best.SD, BestCI: [2]float64{v.Best.CILow, v.Best.CIHigh},
-		Test: v.Test.Name, Diff: v.Test.Diff, P: v.Test.P, EffectSize: v.Test.EffectSize, Note: v.Test.Note,
-		Improvement: v.Improvement, Relative: v.RelativeImprovement, Success: v.Success, Summary: v.Summary,
+		Test: v.DecidedBy, Diff: v.Test.Diff, P: v.P, EffectSize: v.Test.EffectSize, Note: v.Test.Note,
+		PValues:     verdictPValues(v),
+		Improvement: v.Improvement, Relative: v.RelativeImprovement, RelativeTo: v.RelativeTo, Success: v.Success, Summary: v.Summary,
 		Criterion: criterionText(v.Criterion),
 	}
 	// Per seed, in one order for both arms; NaN where a re-run failed.
@@ -288,4 +289,15 @@ func joinInts(xs []int) string {
 		s = append(s, fmt.Sprint(x))
 	}
 	return strings.Join(s, ",")
+}
+
+// verdictPValues are every p-value the verdict computed.
+func verdictPValues(v *validate.Verdict) []report.PValue {
+	welch := v.Test.P
+	out := []report.PValue{{Test: v.Test.Name + " over the seeds", P: &welch, Note: v.Test.Note}}
+	out = append(out, report.PValue{Test: validate.PermutationTest, P: v.Test.PermutationP})
+	if b := v.Bootstrap; b != nil {
+		out = append(out, report.PValue{Test: b.Name, P: b.P, Note: b.Note})
+	}
+	return out
 }

@@ -96,7 +96,13 @@ func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab l
 		TaskHash:  taskHash, ProtectedHashes: hashes, Log: s.log,
 		Progress: func(msg string) { fmt.Fprintf(a.env.Stdout, "  %s\n", msg) },
 	}
-	return end(validate.Run(ctx, cfg))
+	v, err := validate.Run(ctx, cfg)
+	if err == nil {
+		tm := v.Timing
+		fmt.Fprintf(a.env.Stdout, "  validation wall %.1f s for %.1f s of prepares and re-runs on %d cores (%d at a time): wall ÷ (work ÷ cores) = %.2f\n",
+			tm.WallSeconds, tm.WorkSeconds, tm.Cores, tm.Workers, tm.Ratio())
+	}
+	return end(v, err)
 }
 
 // verdictLine is the verdict in one line for the terminal.

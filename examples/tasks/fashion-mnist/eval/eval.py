@@ -51,4 +51,8 @@ if missing:
     fail(f"{len(missing)} test ids have no prediction, e.g. {sorted(missing)[0]}")
 
 merged = truth.merge(pd.DataFrame({"id": ids, "pred": labels.astype(int)}), on="id")
+# Per-example output for mlrc's paired bootstrap over the test examples,
+# when mlrc asks for it (MLRC_PER_EXAMPLE names the file to write).
+if os.environ.get("MLRC_PER_EXAMPLE"):
+    pd.DataFrame({"id": merged["id"], "label": merged["label"], "prediction": merged["pred"]}).to_csv(os.environ["MLRC_PER_EXAMPLE"], index=False)
 print(json.dumps({"accuracy": round(float((merged["label"] == merged["pred"]).mean()), 6)}))

@@ -57,4 +57,8 @@ merged = truth.merge(pd.DataFrame({"id": ids.astype(int), "score": scores}), on=
 rho = spearmanr(merged["label"], merged["score"]).correlation
 if not math.isfinite(rho):
     fail("the Spearman correlation is undefined for these scores")
+# Per-example output for mlrc's paired bootstrap over the test examples,
+# when mlrc asks for it (MLRC_PER_EXAMPLE names the file to write).
+if os.environ.get("MLRC_PER_EXAMPLE"):
+    pd.DataFrame({"id": merged["id"], "label": merged["label"], "prediction": merged["score"]}).to_csv(os.environ["MLRC_PER_EXAMPLE"], index=False)
 print(json.dumps({"spearman": round(float(rho), 6)}))

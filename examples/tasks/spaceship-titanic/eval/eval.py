@@ -54,4 +54,8 @@ if missing:
 want = truth["Transported"].str.strip().str.lower().map(BOOL)
 merged = pd.DataFrame({"PassengerId": truth["PassengerId"], "want": want}).merge(
     pd.DataFrame({"PassengerId": ids, "got": values}), on="PassengerId")
+# Per-example output for mlrc's paired bootstrap over the test examples,
+# when mlrc asks for it (MLRC_PER_EXAMPLE names the file to write).
+if os.environ.get("MLRC_PER_EXAMPLE"):
+    pd.DataFrame({"id": merged["PassengerId"], "label": merged["want"], "prediction": merged["got"]}).to_csv(os.environ["MLRC_PER_EXAMPLE"], index=False)
 print(json.dumps({"accuracy": round(float((merged["want"] == merged["got"]).mean()), 6)}))
