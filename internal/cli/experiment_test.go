@@ -43,7 +43,7 @@ func digitsScript() []fakeserver.Reply {
 		tool("read_file", map[string]any{"path": "train.py"}),
 		tool("edit_file", map[string]any{"path": "train.py",
 			"old_text": "make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=SEED))",
-			"new_text": "make_pipeline(StandardScaler(), SVC(C=10, gamma=\"scale\", random_state=SEED))"}),
+			"new_text": "SVC(C=10, gamma=\"scale\", random_state=SEED)"}),
 		tool("run_experiment", map[string]any{"note": "SVC instead of logistic regression"}),
 		tool("edit_file", map[string]any{"path": "train.py",
 			"old_text": "from sklearn.linear_model import LogisticRegression",
