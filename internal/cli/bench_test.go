@@ -33,8 +33,10 @@ func TestBenchTwoTasks(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	// digits improves by about 1%: significant but short of MLAgentBench's 10%.
-	if !regexp.MustCompile(`digits\s+0\.97\d*\s+0\.98\d*\s+\+1\.\d+%\s+no\s+7\s+\d+\s+\$0\.0\d+\s+\d+ s`).MatchString(r.stdout) {
+	// digits: accuracy 0.974 -> 0.994, 78% of the baseline's error removed
+	// (accuracy is bounded, so the change is taken on 1 - accuracy):
+	// significant and over MLAgentBench's 10%.
+	if !regexp.MustCompile(`digits\s+0\.97\d*\s+0\.99\d*\s+\+78\.\d+%\s+yes\s+7\s+\d+\s+\$0\.0\d+\s+\d+ s`).MatchString(r.stdout) {
 		t.Errorf("digits row:\n%s", r.stdout)
 	}
 	if !regexp.MustCompile(`fashion-mnist\s+0\.8\d*\s+-\s+-\s+no\s+1\s`).MatchString(r.stdout) {
@@ -49,7 +51,7 @@ func TestBenchTwoTasks(t *testing.T) {
 		t.Fatalf("bench.json: %v\n%s", err, b)
 	}
 	d, f := rows[0], rows[1]
-	if d.Task != "digits" || d.Best == nil || *d.Best <= d.Baseline || !d.Significant || d.Success || d.Steps != 7 || d.Tokens == 0 {
+	if d.Task != "digits" || d.Best == nil || *d.Best <= d.Baseline || !d.Significant || !d.Success || d.Steps != 7 || d.Tokens == 0 {
 		t.Errorf("digits row = %+v", d)
 	}
 	if f.Task != "fashion-mnist" || f.Best != nil || f.Success || f.Steps != 1 {
