@@ -25,11 +25,24 @@ type checkpoints struct {
 
 // commit returns the commit that records the workspace as it is now.
 func (c *checkpoints) commit(ctx context.Context, message string) (string, error) {
+	return c.record(ctx, message, false)
+}
+
+// beforeRun records the workspace an experiment is about to run on, always
+// looking at the files themselves: what runs must be exactly what the
+// snapshot holds, even if something outside the tools changed the files
+// (an escape from the sandbox, a person editing them). git finds an
+// unchanged workspace cheaply, and a run costs far more.
+func (c *checkpoints) beforeRun(ctx context.Context, message string) (string, error) {
+	return c.record(ctx, message, true)
+}
+
+func (c *checkpoints) record(ctx context.Context, message string, always bool) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Clear the flag before committing: a change made while git runs
 	// sets it again and is recorded next time.
-	if c.last != "" && !c.ws.changed.Swap(false) {
+	if changed := c.ws.changed.Swap(false); c.last != "" && !changed && !always {
 		return c.last, nil
 	}
 	id, _, err := c.repo.Commit(ctx, message)

@@ -55,10 +55,11 @@ func TestSnapshotOnlyAfterChanges(t *testing.T) {
 			t.Errorf("commit %q made after a step that changed nothing; commits: %q", reader, msgs)
 		}
 	}
-	// prototype, steps 3, 5 and 6: one "git add" each.
+	// prototype, steps 3, 5 and 6, and the run's own look before it starts
+	// (what runs must be what is recorded): one "git add" each.
 	b, _ := os.ReadFile(log)
-	if n := strings.Count(string(b), "add"); n != 4 {
-		t.Errorf("%d snapshots taken, want 4 (the prototype and the three steps that changed the workspace)", n)
+	if n := strings.Count(string(b), "add"); n != 5 {
+		t.Errorf("%d snapshots taken, want 5 (the prototype, the run, and the three steps that changed the workspace)", n)
 	}
 	// The run reuses the commit of step 5: nothing changed in between.
 	if slices.Contains(msgs, "run 1") {

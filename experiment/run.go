@@ -118,7 +118,7 @@ func (rt *runTool) call(ctx context.Context, p runParams) (agent.Result, error) 
 		rt.approved = true
 	}
 	n := rt.tracker.next()
-	commit, err := rt.snaps.commit(ctx, fmt.Sprintf("run %d%s", n, noteSuffix(p.Note)))
+	commit, err := rt.snaps.beforeRun(ctx, fmt.Sprintf("run %d%s", n, noteSuffix(p.Note)))
 	if err != nil {
 		return agent.Result{}, err
 	}
