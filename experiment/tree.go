@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,11 +9,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mlrc/mlrc/agent"
+	"github.com/mlrc/mlrc/internal/meminfo"
 	"github.com/mlrc/mlrc/snapshot"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
@@ -71,7 +70,7 @@ func (o TreeOptions) withDefaults(cfg Config) TreeOptions {
 	if o.DebugProb == 0 {
 		o.DebugProb = 0.5
 	}
-	o.Workers = workerLimit(o.Workers, runtime.NumCPU(), totalMemory(), cfg.Task.Limits.Memory)
+	o.Workers = workerLimit(o.Workers, runtime.NumCPU(), meminfo.Total(), cfg.Task.Limits.Memory)
 	return o
 }
 
@@ -86,27 +85,6 @@ func workerLimit(want, cpus int, memory, perRun int64) int {
 		n = min(n, int(memory/perRun))
 	}
 	return max(n, 1)
-}
-
-// totalMemory is the machine's RAM in bytes, 0 when unknown.
-func totalMemory() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // Tree runs the ExperimentAgent as a tree search in the manner of AIDE.

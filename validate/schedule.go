@@ -1,17 +1,15 @@
 package validate
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/mlrc/mlrc/internal/meminfo"
 	"github.com/mlrc/mlrc/task"
 )
 
@@ -57,29 +55,11 @@ func (v *validator) workers(jobs int) int {
 	n := v.cfg.Parallel
 	if n <= 0 {
 		n = runtime.NumCPU()
-		if avail := memAvailable(); avail > 0 && v.cfg.Task.Limits.Memory > 0 {
+		if avail := meminfo.Available(); avail > 0 && v.cfg.Task.Limits.Memory > 0 {
 			n = min(n, int(avail/v.cfg.Task.Limits.Memory))
 		}
 	}
 	return max(1, min(n, jobs))
-}
-
-// memAvailable is MemAvailable of /proc/meminfo in bytes, 0 when unknown.
-func memAvailable() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, _ := strconv.ParseInt(fields[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // progress counts finished re-runs for Config.Progress.
