@@ -307,3 +307,18 @@ func scanGate(sc scanner) (Gate, error) {
 		&g.AnsweredBy, timeScan{&g.Opened}, timeScan{&g.Closed})
 	return g, err
 }
+
+// AnswerGate answers the run's gate seq: see Store.AnswerGate.
+func (r *Run) AnswerGate(ctx context.Context, seq int64, answer any, by string) (Gate, error) {
+	return r.s.AnswerGate(ctx, r.ID, seq, answer, by)
+}
+
+// CancelGate cancels the run's gate seq: see Store.CancelGate.
+func (r *Run) CancelGate(ctx context.Context, seq int64, reason string) (Gate, error) {
+	return r.s.CancelGate(ctx, r.ID, seq, reason)
+}
+
+// WaitGate waits for the run's gate seq to close: see Store.WaitGate.
+func (r *Run) WaitGate(ctx context.Context, seq int64, poll time.Duration) (Gate, error) {
+	return r.s.WaitGate(ctx, r.ID, seq, poll)
+}
