@@ -67,7 +67,7 @@ func (t *Terminal) Choose(ctx context.Context, res *Result) (Choice, error) {
 				fmt.Fprintf(t.Out, "no idea %q\n", line[2:])
 				continue
 			}
-			edited, err := t.edit(ctx, res.Ideas[n-1])
+			edited, err := Edit(ctx, t.Editor, t.Out, res.Ideas[n-1])
 			if err != nil {
 				fmt.Fprintf(t.Out, "edit failed: %v\n", err)
 				continue
@@ -84,8 +84,9 @@ func (t *Terminal) Choose(ctx context.Context, res *Result) (Choice, error) {
 	}
 }
 
-// edit opens the idea as JSON in the editor and reads it back.
-func (t *Terminal) edit(ctx context.Context, i Idea) (*Idea, error) {
+// Edit opens the idea as JSON in editor (default $EDITOR, then vi), on
+// the process's terminal, and reads it back.
+func Edit(ctx context.Context, editor string, out io.Writer, i Idea) (*Idea, error) {
 	f, err := os.CreateTemp("", "mlrc-idea-*.json")
 	if err != nil {
 		return nil, err
@@ -94,7 +95,6 @@ func (t *Terminal) edit(ctx context.Context, i Idea) (*Idea, error) {
 	b, _ := json.MarshalIndent(i, "", "  ")
 	f.Write(b)
 	f.Close()
-	editor := t.Editor
 	if editor == "" {
 		editor = os.Getenv("EDITOR")
 	}
@@ -102,7 +102,7 @@ func (t *Terminal) edit(ctx context.Context, i Idea) (*Idea, error) {
 		editor = "vi"
 	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", editor+` "$1"`, "editor", f.Name())
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, t.Out, t.Out
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, out, out
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w", editor, err)
 	}

@@ -28,14 +28,10 @@ func (r *Run) Emit(ctx context.Context, typ string, data any) error {
 	if err != nil {
 		return fmt.Errorf("run %s: emit %s: %w", r.ID, typ, err)
 	}
-	ev := Event{Time: now(), Type: typ}
-	if text != nil {
-		ev.Data = json.RawMessage(text.(string))
-	}
+	var ev Event
 	err = r.s.write(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO events (run_id, seq, time, type, data)
-			VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1), ?2, ?3, ?4)
-			RETURNING seq`, r.ID, timeText(ev.Time), typ, text).Scan(&ev.Seq)
+		ev, err = insertEvent(ctx, tx, r.ID, typ, text)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("run %s: emit %s: %w", r.ID, typ, err)
@@ -44,6 +40,45 @@ func (r *Run) Emit(ctx context.Context, typ string, data any) error {
 		return fmt.Errorf("run %s: emit %s: %w", r.ID, typ, err)
 	}
 	return nil
+}
+
+// insertEvent records an event in tx; text is its data as JSON text or nil.
+func insertEvent(ctx context.Context, tx *sql.Tx, runID, typ string, text any) (Event, error) {
+	ev := Event{Time: now(), Type: typ}
+	if text != nil {
+		ev.Data = json.RawMessage(text.(string))
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (run_id, seq, time, type, data)
+		VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1), ?2, ?3, ?4)
+		RETURNING seq`, runID, timeText(ev.Time), typ, text).Scan(&ev.Seq)
+	return ev, err
+}
+
+// EventsAfter lists the events of the run id with a seq above after, in
+// order, at most limit of them (0: all). It is how a reader in another
+// process follows a run: the store is the source of truth.
+func (s *Store) EventsAfter(ctx context.Context, id string, after int64, limit int) ([]Event, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, time, type, data FROM events WHERE run_id = ? AND seq > ?
+		ORDER BY seq LIMIT ?`, id, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: list events: %w", id, err)
+	}
+	defer rows.Close()
+	var events []Event
+	for rows.Next() {
+		var ev Event
+		if err := rows.Scan(&ev.Seq, timeScan{&ev.Time}, &ev.Type, (*[]byte)(&ev.Data)); err != nil {
+			return nil, fmt.Errorf("run %s: list events: %w", id, err)
+		}
+		events = append(events, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("run %s: list events: %w", id, err)
+	}
+	return events, nil
 }
 
 // Events lists the run's events in order.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlrc/mlrc/config"
+	"github.com/mlrc/mlrc/gate"
 	"github.com/mlrc/mlrc/internal/termsafe"
 	"github.com/mlrc/mlrc/llm/providers"
 	"github.com/mlrc/mlrc/paper"
@@ -83,6 +84,8 @@ type app struct {
 	// redact masks this process's API keys wherever mlrc writes.
 	redact *secret.Redactor
 	log    *slog.Logger
+	// console asks at human gates on this terminal (see gateHuman).
+	console *gate.Console
 }
 
 type globalFlags struct {

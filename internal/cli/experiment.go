@@ -282,7 +282,7 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 		},
 	}
 	if p.Human {
-		cfg.Gates = experiment.Gates{Human: &experiment.Terminal{In: a.env.Stdin, Out: out}, Every: p.Every}
+		cfg.Gates = experiment.Gates{Human: a.gateHuman(s.run), Every: p.Every}
 	}
 	var res *experiment.Result
 	var err error

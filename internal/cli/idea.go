@@ -151,7 +151,7 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 	}
 	var chooser idea.Chooser = idea.Auto{}
 	if p.human {
-		chooser = &idea.Terminal{In: a.env.Stdin, Out: out}
+		chooser = a.gateHuman(s.run)
 	}
 	var res *idea.Result
 	for round := 1; ; round++ {
