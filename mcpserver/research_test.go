@@ -3,6 +3,8 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -209,5 +211,71 @@ func TestRunStop(t *testing.T) {
 	}
 	if !strings.Contains(rep.Report, "mlrc resume "+out.RunID) {
 		t.Errorf("the stopped run's report does not say how to resume:\n%.800s", rep.Report)
+	}
+}
+
+// A human run's gates are answered over MCP: the idea is picked, the first
+// gate after it gets guidance, and the guidance reaches the agent's prompt.
+func TestGatesOverMCP(t *testing.T) {
+	needPython(t)
+	f := newFixture(t, []string{binary(t)})
+	var out ResearchStartOut
+	if msg := f.call(t, "research_start", map[string]any{
+		"papers": []string{"examples/papers/fashion-mnist.md"}, "task": "examples/tasks/digits",
+		"rehearsal": "examples/rehearsal/digits.yaml", "offline": true, "seeds": []int{0, 1}, "human": true,
+	}, &out); msg != "" {
+		t.Fatal(msg)
+	}
+	const advice = "prefer-the-kernel-svm-advice"
+	answered := map[string]int{}
+	guided := false
+	final := f.waitRun(t, out.RunID, 10*time.Minute, func(st RunStatusOut) bool {
+		for _, g := range st.OpenGates {
+			args := map[string]any{"run_id": out.RunID, "gate_id": g.ID, "decision": "approve"}
+			switch {
+			case g.Kind == "pick_idea":
+				if g.Options == nil {
+					t.Errorf("pick_idea gate without its options")
+				}
+				args["decision"], args["pick"] = "pick", 0
+			case !guided:
+				args["decision"], args["guidance"] = "guide", advice
+				guided = true
+			}
+			var ok OKOut
+			if msg := f.call(t, "gate_answer", args, &ok); msg != "" {
+				t.Fatalf("gate_answer %v: %s", args, msg)
+			}
+			answered[g.Kind]++
+			// A second answer to the same gate loses, and says who won.
+			if msg := f.call(t, "gate_answer", args, nil); !strings.Contains(msg, "already answered from the mcp") {
+				t.Errorf("a second answer: %q", msg)
+			}
+		}
+		return true
+	})
+	if final.Status != store.StatusDone {
+		t.Fatalf("run ended %s: %s (answered %v; log %s)", final.Status, final.Error, answered, out.Log)
+	}
+	if answered["pick_idea"] != 1 || !guided {
+		t.Fatalf("gates answered: %v, guided %v", answered, guided)
+	}
+	calls, err := os.ReadFile(filepath.Join(out.Dir, "llm-calls.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(calls), advice) {
+		t.Errorf("the guidance given over MCP never reached the model's prompt")
+	}
+	var evs RunEventsOut
+	f.call(t, "run_events", map[string]any{"run_id": out.RunID, "limit": 1000}, &evs)
+	closed := 0
+	for _, e := range evs.Events {
+		if e.Type == store.EventGateClosed && strings.Contains(fmt.Sprint(e.Data), "mcp") {
+			closed++
+		}
+	}
+	if closed < 2 {
+		t.Errorf("gate_closed events answered by mcp: %d", closed)
 	}
 }

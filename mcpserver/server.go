@@ -12,7 +12,6 @@
 package mcpserver
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -37,8 +36,6 @@ type Config struct {
 	// Roots confine every path a client names: a path must resolve, after
 	// symbolic links, to one of these directories or below.
 	Roots []string
-	// Gates answers a run's open gates; nil when the store has none.
-	Gates Gates
 	// Version is mlrc's version, told to clients.
 	Version string
 	// Poll is how often run progress is read for notifications
@@ -49,26 +46,12 @@ type Config struct {
 	Wait time.Duration
 }
 
-// Gates answers a run's human gates. The run store implements it.
-type Gates interface {
-	OpenGates(ctx context.Context, runID string) ([]Gate, error)
-	AnswerGate(ctx context.Context, runID string, gateID int64, a GateAnswer) error
-}
-
 // Gate is a question a run waits on.
 type Gate struct {
 	ID       int64  `json:"id" jsonschema:"the gate's id, for gate_answer"`
-	Kind     string `json:"kind" jsonschema:"what is asked: pick_idea, approve_plan, first_run, checkpoint, final or ask"`
+	Kind     string `json:"kind" jsonschema:"what is asked: pick_idea, approve_plan, checkpoint, final or ask"`
 	Question string `json:"question" jsonschema:"the question as the run asks it"`
-}
-
-// GateAnswer is an answer to a gate: approve (the zero value), stop, or
-// guidance for the agent's next step.
-type GateAnswer struct {
-	Stop     bool   `json:"stop,omitempty"`
-	Guidance string `json:"guidance,omitempty"`
-	// By names who answered ("mcp").
-	By string `json:"-"`
+	Options  any    `json:"options,omitempty" jsonschema:"for pick_idea: the ideas in ranking order, numbered from 0"`
 }
 
 // Server is an MCP server for mlrc.

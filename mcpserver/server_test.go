@@ -95,7 +95,7 @@ func newFixture(t *testing.T, command []string, roots ...string) *fixture {
 	}
 	srv, err := New(Config{
 		Command: command, Store: st, RunsDir: runs, Literature: filepath.Join(runs, "literature.db"),
-		Roots: roots, Gates: StoreGates(st), Version: "test", Poll: 100 * time.Millisecond, Wait: 5 * time.Minute,
+		Roots: roots, Version: "test", Poll: 100 * time.Millisecond, Wait: 5 * time.Minute,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -59,9 +59,17 @@ func (s *Server) status(ctx context.Context, ref string) (RunStatusOut, error) {
 			}
 		}
 	}
-	if s.cfg.Gates != nil && sum.Status == store.StatusRunning {
-		if out.OpenGates, err = s.cfg.Gates.OpenGates(ctx, sum.ID); err != nil {
+	if sum.Status == store.StatusRunning {
+		gates, err := s.cfg.Store.Gates(ctx, sum.ID, true)
+		if err != nil {
 			return out, err
+		}
+		for _, g := range gates {
+			og := Gate{ID: g.Seq, Kind: g.Kind, Question: g.Question}
+			if len(g.Options) > 0 {
+				og.Options = g.Options
+			}
+			out.OpenGates = append(out.OpenGates, og)
 		}
 	}
 	out.Next = next(out)

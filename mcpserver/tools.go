@@ -15,6 +15,8 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mlrc/mlrc/experiment"
+	"github.com/mlrc/mlrc/gate"
 	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/store"
@@ -192,8 +194,9 @@ type RunEventsOut struct {
 type GateAnswerIn struct {
 	RunID    string `json:"run_id" jsonschema:"a run id or a unique prefix of one"`
 	GateID   int64  `json:"gate_id" jsonschema:"the gate's id, from run_status"`
-	Decision string `json:"decision" jsonschema:"approve (go on), stop, or guide (go on with guidance)"`
-	Guidance string `json:"guidance,omitempty" jsonschema:"with decision guide: advice that enters the agent's next prompt"`
+	Decision string `json:"decision" jsonschema:"approve (go on; at pick_idea, take the top idea), stop, guide (go on with guidance), pick (pick_idea only: take idea number pick) or regenerate (pick_idea only: new ideas, guidance says what to change)"`
+	Guidance string `json:"guidance,omitempty" jsonschema:"with guide or regenerate: advice that enters the agent's next prompt"`
+	Pick     int    `json:"pick,omitempty" jsonschema:"with pick: the idea's number in the gate's options, from 0"`
 }
 
 // OKOut is a plain acknowledgement.
@@ -271,8 +274,9 @@ func (s *Server) addTools() {
 		Description: "Answer a run's open gate (see run_status open_gates): approve, stop, or guide with advice for the agent. The first answer wins, from here, the web UI or the terminal.",
 		InputSchema: schema[GateAnswerIn](func(p map[string]*jsonschema.Schema) {
 			p["run_id"].MinLength = ptr(1)
-			p["decision"].Enum = []any{"approve", "stop", "guide"}
+			p["decision"].Enum = []any{"approve", "stop", "guide", "pick", "regenerate"}
 			p["gate_id"].Minimum = ptr(1.0)
+			p["pick"].Minimum = ptr(0.0)
 		}),
 	}, s.gateAnswer)
 	mcp.AddTool(s.mcp, &mcp.Tool{
@@ -470,10 +474,6 @@ func (s *Server) researchStart(ctx context.Context, req *mcp.CallToolRequest, in
 		args = append(args, "--seeds", strings.Join(seeds, ","))
 	}
 	if in.Human {
-		if s.cfg.Gates == nil {
-			r, _ := fail("research_start: human gates can't be answered through this server (its run store has no gates)")
-			return r, out, nil
-		}
 		args = append(args, "--human")
 	} else {
 		args = append(args, "--auto")
@@ -545,35 +545,60 @@ func (s *Server) runEvents(ctx context.Context, _ *mcp.CallToolRequest, in RunEv
 }
 
 func (s *Server) gateAnswer(ctx context.Context, _ *mcp.CallToolRequest, in GateAnswerIn) (*mcp.CallToolResult, OKOut, error) {
-	if s.cfg.Gates == nil {
-		r, _ := fail("gate_answer: this server's run store has no gates")
-		return r, OKOut{}, nil
-	}
-	ans := GateAnswer{By: "mcp"}
-	switch in.Decision {
-	case "approve":
-	case "stop":
-		ans.Stop = true
-	case "guide":
-		if strings.TrimSpace(in.Guidance) == "" {
-			r, _ := fail("gate_answer: decision guide needs guidance (the advice for the agent)")
-			return r, OKOut{}, nil
-		}
-		ans.Guidance = in.Guidance
-	default:
-		r, _ := fail("gate_answer: decision %q: want approve, stop or guide", in.Decision)
-		return r, OKOut{}, nil
-	}
 	info, err := s.cfg.Store.Summary(ctx, in.RunID)
 	if err != nil {
 		r, _ := fail("gate_answer: %v", err)
 		return r, OKOut{}, nil
 	}
-	if err := s.cfg.Gates.AnswerGate(ctx, info.ID, in.GateID, ans); err != nil {
+	g, err := s.cfg.Store.Gate(ctx, info.ID, in.GateID)
+	if err != nil {
+		r, _ := fail("gate_answer: %v (run_status lists the open gates)", err)
+		return r, OKOut{}, nil
+	}
+	raw, err := answerJSON(g.Kind, in)
+	if err != nil {
 		r, _ := fail("gate_answer: %v", err)
 		return r, OKOut{}, nil
 	}
-	return nil, OKOut{OK: true, Note: "answered; the run goes on"}, nil
+	canon, err := gate.Check(g, raw)
+	if err != nil {
+		r, _ := fail("gate_answer: %v", err)
+		return r, OKOut{}, nil
+	}
+	g, err = s.cfg.Store.AnswerGate(ctx, info.ID, in.GateID, canon, store.ByMCP)
+	if err != nil {
+		r, _ := fail("gate_answer: %v", err)
+		return r, OKOut{}, nil
+	}
+	return nil, OKOut{OK: true, Note: "answered (" + gate.Describe(g) + "); the run goes on"}, nil
+}
+
+// answerJSON turns a decision into the answer a gate of kind takes.
+func answerJSON(kind string, in GateAnswerIn) (json.RawMessage, error) {
+	guidance := strings.TrimSpace(in.Guidance)
+	if kind == store.GatePickIdea {
+		switch in.Decision {
+		case "approve":
+			return json.Marshal(gate.Pick{Pick: 0})
+		case "pick":
+			return json.Marshal(gate.Pick{Pick: in.Pick})
+		case "regenerate":
+			return json.Marshal(gate.Pick{Regenerate: true, Feedback: guidance})
+		}
+		return nil, fmt.Errorf("a pick_idea gate takes approve (the top idea), pick (with pick: N) or regenerate (with guidance), not %q", in.Decision)
+	}
+	switch in.Decision {
+	case "approve":
+		return json.Marshal(experiment.Answer{})
+	case "stop":
+		return json.Marshal(experiment.Answer{Stop: true})
+	case "guide":
+		if guidance == "" {
+			return nil, fmt.Errorf("decision guide needs guidance (the advice for the agent)")
+		}
+		return json.Marshal(experiment.Answer{Guidance: guidance})
+	}
+	return nil, fmt.Errorf("a %s gate takes approve, stop or guide (with guidance), not %q", kind, in.Decision)
 }
 
 func (s *Server) runStop(ctx context.Context, _ *mcp.CallToolRequest, in RunIn) (*mcp.CallToolResult, OKOut, error) {

@@ -116,7 +116,6 @@ func (a *app) mcpServer(ctx context.Context, roots []string, index string) (*mcp
 		RunsDir:    runsDir,
 		Literature: lit,
 		Roots:      roots,
-		Gates:      mcpserver.StoreGates(st),
 		Version:    version,
 	})
 	if err != nil {
