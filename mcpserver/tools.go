@@ -42,10 +42,11 @@ func bound(p *jsonschema.Schema, lo, hi float64) {
 	p.Minimum, p.Maximum = ptr(lo), ptr(hi)
 }
 
-// fail is a tool result that tells the client's model what went wrong and
-// what to do; the protocol call itself succeeds.
-func fail(format string, args ...any) (*mcp.CallToolResult, error) {
-	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(format, args...)}}}, nil
+// fail answers a tool call with an error result that tells the client's
+// model what went wrong and what to do; the protocol call itself succeeds.
+// out is the tool's zero output.
+func fail[T any](out T, format string, args ...any) (*mcp.CallToolResult, T, error) {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(format, args...)}}}, out, nil
 }
 
 // LitSearchIn is lit_search's input.
@@ -296,16 +297,14 @@ func (s *Server) addTools() {
 func (s *Server) litSearch(ctx context.Context, _ *mcp.CallToolRequest, in LitSearchIn) (*mcp.CallToolResult, LitSearchOut, error) {
 	var out LitSearchOut
 	if strings.TrimSpace(in.Query) == "" {
-		r, _ := fail("lit_search: the query is empty")
-		return r, out, nil
+		return fail(out, "lit_search: the query is empty")
 	}
 	k := in.K
 	if k == 0 {
 		k = lit.DefaultK
 	}
 	if _, err := os.Stat(s.cfg.Literature); err != nil {
-		r, _ := fail("lit_search: no literature index at %s: build one with mlrc lit index FILE.jsonl.gz", s.cfg.Literature)
-		return r, out, nil
+		return fail(out, "lit_search: no literature index at %s: build one with mlrc lit index FILE.jsonl.gz", s.cfg.Literature)
 	}
 	ix, err := lit.OpenIndex(ctx, s.cfg.Literature)
 	if err != nil {
@@ -328,13 +327,11 @@ func (s *Server) paperRead(ctx context.Context, _ *mcp.CallToolRequest, in Paper
 	var out PaperReadOut
 	ref, err := s.paperRef(in.Ref)
 	if err != nil {
-		r, _ := fail("paper_read: %v", err)
-		return r, out, nil
+		return fail(out, "paper_read: %v", err)
 	}
 	p, err := paper.Load(ctx, ref, paper.Options{Offline: in.Offline})
 	if err != nil {
-		r, _ := fail("paper_read: %v", err)
-		return r, out, nil
+		return fail(out, "paper_read: %v", err)
 	}
 	out = PaperReadOut{ID: p.ID, Title: p.Title, Abstract: p.Abstract, Authors: p.Authors, Sections: []SectionOut{}}
 	left := maxPaperText
@@ -356,8 +353,7 @@ func (s *Server) paperRead(ctx context.Context, _ *mcp.CallToolRequest, in Paper
 func (s *Server) taskCheck(ctx context.Context, _ *mcp.CallToolRequest, in TaskCheckIn) (*mcp.CallToolResult, CommandOut, error) {
 	dir, err := s.confine(in.Dir)
 	if err != nil {
-		r, _ := fail("task_check: %v", err)
-		return r, CommandOut{}, nil
+		return fail(CommandOut{}, "task_check: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Wait)
 	defer cancel()
@@ -374,16 +370,14 @@ func (s *Server) ideaGenerate(ctx context.Context, req *mcp.CallToolRequest, in 
 	for _, p := range in.Papers {
 		ref, err := s.paperRef(p)
 		if err != nil {
-			r, _ := fail("idea_generate: paper %q: %v", p, err)
-			return r, out, nil
+			return fail(out, "idea_generate: paper %q: %v", p, err)
 		}
 		args = append(args, "--paper", ref)
 	}
 	if in.Task != "" {
 		dir, err := s.confine(in.Task)
 		if err != nil {
-			r, _ := fail("idea_generate: task: %v", err)
-			return r, out, nil
+			return fail(out, "idea_generate: task: %v", err)
 		}
 		args = append(args, "--task", dir)
 	}
@@ -395,8 +389,7 @@ func (s *Server) ideaGenerate(ctx context.Context, req *mcp.CallToolRequest, in 
 	}
 	ch, err := s.runs.start(ctx, args)
 	if err != nil {
-		r, _ := fail("idea_generate: %v", err)
-		return r, out, nil
+		return fail(out, "idea_generate: %v", err)
 	}
 	out.RunID = ch.runID
 	wait := time.NewTimer(s.cfg.Wait)
@@ -435,15 +428,13 @@ func (s *Server) researchStart(ctx context.Context, req *mcp.CallToolRequest, in
 	for _, p := range in.Papers {
 		ref, err := s.paperRef(p)
 		if err != nil {
-			r, _ := fail("research_start: paper %q: %v", p, err)
-			return r, out, nil
+			return fail(out, "research_start: paper %q: %v", p, err)
 		}
 		args = append(args, "--paper", ref)
 	}
 	dir, err := s.confine(in.Task)
 	if err != nil {
-		r, _ := fail("research_start: task: %v", err)
-		return r, out, nil
+		return fail(out, "research_start: task: %v", err)
 	}
 	args = append(args, "--task", dir)
 	switch in.Search {
@@ -452,20 +443,17 @@ func (s *Server) researchStart(ctx context.Context, req *mcp.CallToolRequest, in
 			args = append(args, "--search", in.Search)
 		}
 	default:
-		r, _ := fail("research_start: search %q: want linear or tree", in.Search)
-		return r, out, nil
+		return fail(out, "research_start: search %q: want linear or tree", in.Search)
 	}
 	if in.MaxSteps < 0 {
-		r, _ := fail("research_start: max_steps %d: want 0 (the task's limit) or more", in.MaxSteps)
-		return r, out, nil
+		return fail(out, "research_start: max_steps %d: want 0 (the task's limit) or more", in.MaxSteps)
 	}
 	if in.MaxSteps > 0 {
 		args = append(args, "--max-steps", strconv.Itoa(in.MaxSteps))
 	}
 	if len(in.Seeds) > 0 {
 		if len(in.Seeds) < 2 {
-			r, _ := fail("research_start: seeds: want at least 2 to test a difference")
-			return r, out, nil
+			return fail(out, "research_start: seeds: want at least 2 to test a difference")
 		}
 		seeds := make([]string, len(in.Seeds))
 		for i, n := range in.Seeds {
@@ -484,16 +472,14 @@ func (s *Server) researchStart(ctx context.Context, req *mcp.CallToolRequest, in
 	if in.Rehearsal != "" {
 		script, err := s.confine(in.Rehearsal)
 		if err != nil {
-			r, _ := fail("research_start: rehearsal: %v", err)
-			return r, out, nil
+			return fail(out, "research_start: rehearsal: %v", err)
 		}
 		args = append(args, "--rehearsal", script)
 	}
 	// The run outlives this call: it is not cancelled with the request.
 	ch, err := s.runs.start(context.WithoutCancel(ctx), args)
 	if err != nil {
-		r, _ := fail("research_start: %v", err)
-		return r, out, nil
+		return fail(out, "research_start: %v", err)
 	}
 	out = ResearchStartOut{RunID: ch.runID, Log: ch.log, Note: "the run goes on in the background: follow it with run_status or run_events"}
 	if info, err := s.cfg.Store.Summary(ctx, ch.runID); err == nil {
@@ -506,8 +492,7 @@ func (s *Server) researchStart(ctx context.Context, req *mcp.CallToolRequest, in
 func (s *Server) runStatus(ctx context.Context, _ *mcp.CallToolRequest, in RunIn) (*mcp.CallToolResult, RunStatusOut, error) {
 	st, err := s.status(ctx, in.RunID)
 	if err != nil {
-		r, _ := fail("run_status: %v", err)
-		return r, RunStatusOut{}, nil
+		return fail(RunStatusOut{}, "run_status: %v", err)
 	}
 	return nil, st, nil
 }
@@ -516,8 +501,7 @@ func (s *Server) runEvents(ctx context.Context, _ *mcp.CallToolRequest, in RunEv
 	out := RunEventsOut{Events: []EventOut{}, Next: in.After}
 	run, err := s.cfg.Store.Run(ctx, in.RunID)
 	if err != nil {
-		r, _ := fail("run_events: %v", err)
-		return r, out, nil
+		return fail(out, "run_events: %v", err)
 	}
 	limit := in.Limit
 	if limit <= 0 {
@@ -547,28 +531,23 @@ func (s *Server) runEvents(ctx context.Context, _ *mcp.CallToolRequest, in RunEv
 func (s *Server) gateAnswer(ctx context.Context, _ *mcp.CallToolRequest, in GateAnswerIn) (*mcp.CallToolResult, OKOut, error) {
 	info, err := s.cfg.Store.Summary(ctx, in.RunID)
 	if err != nil {
-		r, _ := fail("gate_answer: %v", err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "gate_answer: %v", err)
 	}
 	g, err := s.cfg.Store.Gate(ctx, info.ID, in.GateID)
 	if err != nil {
-		r, _ := fail("gate_answer: %v (run_status lists the open gates)", err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "gate_answer: %v (run_status lists the open gates)", err)
 	}
 	raw, err := answerJSON(g.Kind, in)
 	if err != nil {
-		r, _ := fail("gate_answer: %v", err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "gate_answer: %v", err)
 	}
 	canon, err := gate.Check(g, raw)
 	if err != nil {
-		r, _ := fail("gate_answer: %v", err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "gate_answer: %v", err)
 	}
 	g, err = s.cfg.Store.AnswerGate(ctx, info.ID, in.GateID, canon, store.ByMCP)
 	if err != nil {
-		r, _ := fail("gate_answer: %v", err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "gate_answer: %v", err)
 	}
 	return nil, OKOut{OK: true, Note: "answered (" + gate.Describe(g) + "); the run goes on"}, nil
 }
@@ -604,8 +583,7 @@ func answerJSON(kind string, in GateAnswerIn) (json.RawMessage, error) {
 func (s *Server) runStop(ctx context.Context, _ *mcp.CallToolRequest, in RunIn) (*mcp.CallToolResult, OKOut, error) {
 	info, err := s.cfg.Store.Summary(ctx, in.RunID)
 	if err != nil {
-		r, _ := fail("run_stop: %v", err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "run_stop: %v", err)
 	}
 	if info.Status != store.StatusRunning {
 		return nil, OKOut{OK: true, Note: "the run is not running (" + info.Status + ")"}, nil
@@ -619,8 +597,7 @@ func (s *Server) runStop(ctx context.Context, _ *mcp.CallToolRequest, in RunIn) 
 	}
 	// SIGINT is Ctrl-C: the run ends its step and writes its report.
 	if err := syscall.Kill(pid, syscall.SIGINT); err != nil && !errors.Is(err, syscall.ESRCH) {
-		r, _ := fail("run_stop: signal process %d: %v", pid, err)
-		return r, OKOut{}, nil
+		return fail(OKOut{}, "run_stop: signal process %d: %v", pid, err)
 	}
 	return nil, OKOut{OK: true, Note: fmt.Sprintf("stop sent to process %d; the run writes its report and can be resumed with mlrc resume %s", pid, info.ID)}, nil
 }
@@ -628,18 +605,15 @@ func (s *Server) runStop(ctx context.Context, _ *mcp.CallToolRequest, in RunIn) 
 func (s *Server) runReport(ctx context.Context, _ *mcp.CallToolRequest, in RunIn) (*mcp.CallToolResult, RunReportOut, error) {
 	info, err := s.cfg.Store.Summary(ctx, in.RunID)
 	if err != nil {
-		r, _ := fail("run_report: %v", err)
-		return r, RunReportOut{}, nil
+		return fail(RunReportOut{}, "run_report: %v", err)
 	}
 	path := filepath.Join(info.Dir, "report.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if info.Status == store.StatusRunning {
-			r, _ := fail("run_report: run %s is still running; its report is written when it ends", info.ID)
-			return r, RunReportOut{}, nil
+			return fail(RunReportOut{}, "run_report: run %s is still running; its report is written when it ends", info.ID)
 		}
-		r, _ := fail("run_report: run %s has no report (%v); mlrc report %s writes one", info.ID, err, info.ID)
-		return r, RunReportOut{}, nil
+		return fail(RunReportOut{}, "run_report: run %s has no report (%v); mlrc report %s writes one", info.ID, err, info.ID)
 	}
 	return nil, RunReportOut{RunID: info.ID, Path: path, Report: string(b)}, nil
 }
