@@ -194,7 +194,10 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 	if !res.OK() {
 		status = "FAILED: " + failure(res)
 	}
-	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %.1f s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, res.Duration.Seconds(), lab.Isolation)
+	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, runTime(res.Duration, lab.Task.Limits.RunTimeout), lab.Isolation)
+	if w := slowWarning(res.Duration, lab.Task.Limits.RunTimeout); w != "" && !res.TimedOut {
+		b.WriteString(w + "\n")
+	}
 	switch {
 	case rec.Metric != nil:
 		fmt.Fprintf(&b, "Metric from the evaluator: %s = %.6g (%s; baseline %.6g", tr.Metric, *rec.Metric, tr.Goal, tr.Baseline)
@@ -221,6 +224,25 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 		fmt.Fprintf(&b, "--- stderr ---\n%s\n", agent.Clip(errOut, 3500))
 	}
 	return b.String()
+}
+
+// runTime is how long a run took against its limit: "233.0 s of the 5m0s
+// limit".
+func runTime(d, limit time.Duration) string {
+	if limit <= 0 {
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.1f s of the %s limit", d.Seconds(), limit)
+}
+
+// slowWarning warns when a run used more than half of its time limit: run
+// times vary, and the next, slightly heavier version may be killed.
+func slowWarning(d, limit time.Duration) string {
+	if limit <= 0 || d <= limit/2 {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: this run took %.0f s, %.0f%% of its %s limit. Run times vary from run to run: a variant that does a little more work may be killed at the limit. Leave a margin (fewer epochs or trees, a subsample for tuning, write the predictions as soon as they exist).",
+		d.Seconds(), 100*d.Seconds()/limit.Seconds(), limit)
 }
 
 func summarizeRun(tr *Tracker, rec RunRecord, newBest bool) string {

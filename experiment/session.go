@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mlrc/mlrc/agent"
+	"github.com/mlrc/mlrc/internal/machine"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/sandbox"
 	"github.com/mlrc/mlrc/snapshot"
@@ -59,6 +60,9 @@ type Config struct {
 	Gates       Gates
 	Catalog     *Catalog
 	Run         *store.Run
+	// Machine is the computer the experiments run on, told to the agent;
+	// nil means detect it (machine.Detect) when the run is set up.
+	Machine *machine.Machine
 	// Progress hears of each phase of the run; optional.
 	Progress func(Event)
 	Log      *slog.Logger
@@ -111,6 +115,9 @@ type agentStepOutput struct {
 // state is what a run has done so far, read back from the store on resume.
 type state struct {
 	prototype string // snapshot of the untouched workspace
+	// machine is the computer the run was set up on (kept with the setup
+	// step, so a resumed run's brief is the same).
+	machine *machine.Machine
 	baseline  *RunRecord
 	history   []agent.Step
 	snapshot  string // the workspace after the last completed step
@@ -172,7 +179,7 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	brief, err := renderBrief(cfg, tracker.Baseline)
+	brief, err := renderBrief(cfg, st)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +328,13 @@ func setup(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) error {
 		return err
 	}
 	st.prototype = commit
-	return step.End(ctx, store.StatusDone, map[string]string{"prototype": commit})
+	m := cfg.Machine
+	if m == nil {
+		d := machine.Detect(ctx)
+		m = &d
+	}
+	st.machine = m
+	return step.End(ctx, store.StatusDone, map[string]any{"prototype": commit, "machine": m})
 }
 
 func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) error {
@@ -390,11 +403,14 @@ func load(ctx context.Context, run *store.Run) (*state, error) {
 		}
 		switch s.Kind {
 		case KindSetup:
-			var out struct{ Prototype string }
+			var out struct {
+				Prototype string
+				Machine   *machine.Machine
+			}
 			if err := json.Unmarshal(s.Output, &out); err != nil {
 				return nil, fmt.Errorf("resume: setup step %d: %w", s.Seq, err)
 			}
-			st.prototype = out.Prototype
+			st.prototype, st.machine = out.Prototype, out.Machine
 		case KindBaseline:
 			var rec RunRecord
 			if err := json.Unmarshal(s.Output, &rec); err != nil {
@@ -452,7 +468,7 @@ func checkpointText(tr *Tracker, history []agent.Step) string {
 	return b.String()
 }
 
-func renderBrief(cfg Config, baseline float64) (string, error) {
+func renderBrief(cfg Config, st *state) (string, error) {
 	text, _ := prompts.ReadFile("prompts/brief.md")
 	tmpl, err := template.New("brief").Parse(string(text))
 	if err != nil {
@@ -462,11 +478,23 @@ func renderBrief(cfg Config, baseline float64) (string, error) {
 	if len(cfg.Task.Protected) > 0 {
 		protected = strings.Join(cfg.Task.Protected, ", ")
 	}
+	m := st.machine
+	if m == nil {
+		// A run set up before the machine was recorded.
+		d := machine.Detect(context.Background())
+		m = &d
+	}
+	total := "no limit"
+	if cfg.Task.Limits.TotalTime > 0 {
+		total = cfg.Task.Limits.TotalTime.String()
+	}
 	var b strings.Builder
 	err = tmpl.Execute(&b, map[string]any{
 		"Name": cfg.Task.Name, "Problem": strings.TrimSpace(cfg.Task.Problem),
-		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", baseline),
-		"RunCommand": cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
+		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", *st.baseline.Metric),
+		"BaselineTime": fmt.Sprintf("%.1f s", st.baseline.Seconds),
+		"RunCommand":   cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
+		"TotalTime": total, "Machine": m.String(),
 		"Protected": protected, "MaxSteps": cfg.MaxSteps, "Plan": strings.TrimSpace(cfg.Plan),
 	})
 	return b.String(), err
