@@ -28,6 +28,7 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"score":    scoreOf,
 	"stats":    statLines,
 	"diff":     diffLines,
+	"plan":     htmlPlan,
 }).Parse(htmlSource))
 
 // htmlView is the view with the plots as inline SVG.

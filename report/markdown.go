@@ -146,7 +146,7 @@ func mdPlan(b *strings.Builder, v *view) {
 		mdNotRun(b, "Not run: no plan.")
 		return
 	}
-	b.WriteString(mdText(v.Plan) + "\n\n")
+	b.WriteString(mdPlanText(v.Plan) + "\n")
 }
 
 func mdExperiment(b *strings.Builder, v *view) {
