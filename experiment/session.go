@@ -117,10 +117,10 @@ type state struct {
 	prototype string // snapshot of the untouched workspace
 	// machine is the computer the run was set up on (kept with the setup
 	// step, so a resumed run's brief is the same).
-	machine *machine.Machine
-	baseline  *RunRecord
-	history   []agent.Step
-	snapshot  string // the workspace after the last completed step
+	machine  *machine.Machine
+	baseline *RunRecord
+	history  []agent.Step
+	snapshot string // the workspace after the last completed step
 }
 
 // Run starts a new run, or resumes cfg.Run from its last completed step.
