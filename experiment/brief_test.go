@@ -2,6 +2,8 @@ package experiment
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +63,43 @@ func TestBriefHasMachineAndLimits(t *testing.T) {
 	}
 	if st.machine == nil || st.machine.Cores != 3 || len(st.machine.GPUs) != 1 {
 		t.Errorf("the setup step does not keep the machine: %+v", st.machine)
+	}
+}
+
+// Each run's stdout and stderr are files in the run directory, named in
+// its record; the baseline's too.
+func TestRunLogsKept(t *testing.T) {
+	m := scripted.New("s", []scripted.Response{
+		toolCall("write_file", map[string]any{"path": "train.py", "content": treeKNN + "import sys\nprint('to stderr', file=sys.stderr)\nprint('knn done')\n"}),
+		toolCall("run_experiment", nil),
+		toolCall("final_answer", map[string]any{"summary": "knn"}),
+	})
+	cfg, run := linearConfig(t, m)
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Read(context.Background(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(rec.Runs))
+	}
+	for _, c := range []struct {
+		got, want, text string
+	}{
+		{rec.Runs[0].Logs.Stdout, "logs/run-1-stdout.txt", "knn done"},
+		{rec.Runs[0].Logs.Stderr, "logs/run-1-stderr.txt", "to stderr"},
+		{rec.Baseline.Logs.Stdout, "logs/baseline-stdout.txt", "validation accuracy"},
+	} {
+		if c.got != c.want {
+			t.Errorf("log path %q, want %q", c.got, c.want)
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(run.Dir, c.got))
+		if err != nil || !strings.Contains(string(b), c.text) {
+			t.Errorf("%s: %v, lacks %q: %q", c.got, err, c.text, b)
+		}
 	}
 }
 

@@ -25,6 +25,8 @@ type RunRecord struct {
 	Snapshot string   `json:"snapshot"` // the workspace that produced it
 	Seconds  float64  `json:"seconds"`
 	Notes    []string `json:"notes,omitempty"`
+	// Logs are the run's stdout and stderr, as files in the run directory.
+	Logs LogFiles `json:"logs,omitzero"`
 }
 
 // Tracker keeps the runs of one workspace: how many, the baseline, the best.
@@ -93,6 +95,9 @@ type runTool struct {
 	gates   Gates
 	// approved is set once the first run has passed its gate.
 	approved bool
+	// runDir keeps each run's output under logs/, named logPrefix +
+	// "run-<n>"; "" keeps none.
+	runDir, logPrefix string
 }
 
 type runParams struct {
@@ -129,6 +134,9 @@ func (rt *runTool) call(ctx context.Context, p runParams) (agent.Result, error) 
 		return agent.Result{}, err
 	}
 	rec.Run, rec.Snapshot = n, commit
+	if rec.Logs, err = keepLogs(rt.runDir, fmt.Sprintf("%srun-%d", rt.logPrefix, n), res); err != nil {
+		return agent.Result{}, err
+	}
 	newBest := rt.tracker.Add(rec)
 	data, _ := json.Marshal(rec)
 	return agent.Result{
@@ -259,6 +267,7 @@ func summarizeRun(tr *Tracker, rec RunRecord, newBest bool) string {
 // finalTool ends the run, after the final gate.
 type finalParams struct {
 	Summary string `json:"summary" jsonschema:"what you changed, why, and the metric reached compared with the baseline"`
+	KeepRun int    `json:"keep_run,omitempty" jsonschema:"the number of the run whose code to keep; omit it to keep the best measured run. A run other than the best is kept only within the noise band of the best."`
 }
 
 func finalTool(gates Gates) agent.Tool {

@@ -60,6 +60,9 @@ type Config struct {
 	Gates       Gates
 	Catalog     *Catalog
 	Run         *store.Run
+	// Noise is what is known of the metric's spread over seeds (nil:
+	// nothing), for the noise band of the keep-best rule (keep.go).
+	Noise *Noise
 	// Machine is the computer the experiments run on, told to the agent;
 	// nil means detect it (machine.Detect) when the run is set up.
 	Machine *machine.Machine
@@ -90,8 +93,14 @@ type Result struct {
 	// Workspace is the agent's workspace; BestDir holds the best code.
 	Workspace string
 	BestDir   string
-	// Diff is the best code against the prototype.
+	// Diff is the best code against the prototype, without Generated.
 	Diff string
+	// Generated are the files the best run wrote that are outputs or data,
+	// not code: left out of Diff, listed with their sizes.
+	Generated []Generated
+	// Keep says which run's code Best is and why (see keep.go); nil when
+	// no run beat the baseline.
+	Keep *Keep
 }
 
 // dirs of a run inside its run directory.
@@ -117,7 +126,9 @@ type state struct {
 	prototype string // snapshot of the untouched workspace
 	// machine is the computer the run was set up on (kept with the setup
 	// step, so a resumed run's brief is the same).
-	machine  *machine.Machine
+	machine *machine.Machine
+	// noise is the seed spread known when the run was set up (Config.Noise).
+	noise    *Noise
 	baseline *RunRecord
 	history  []agent.Step
 	snapshot string // the workspace after the last completed step
@@ -186,7 +197,7 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 	system, _ := prompts.ReadFile("prompts/system.md")
 	// The workspace is exactly resumeAt (restored above).
 	checks := &checkpoints{repo: snaps, ws: ws, last: resumeAt}
-	rt := &runTool{lab: lab, ws: ws, snaps: checks, tracker: tracker, gates: cfg.Gates, approved: len(tracker.Runs()) > 0}
+	rt := &runTool{lab: lab, ws: ws, snaps: checks, tracker: tracker, gates: cfg.Gates, approved: len(tracker.Runs()) > 0, runDir: cfg.Run.Dir}
 	tools := []agent.Tool{listFilesTool(ws), readFileTool(ws), editFileTool(ws), writeFileTool(ws), undoTool(ws),
 		inspectDataTool(ws), rt.tool(), askTool(cfg.Gates), finalTool(cfg.Gates)}
 	if cfg.Catalog != nil {
@@ -333,8 +344,8 @@ func setup(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) error {
 		d := machine.Detect(ctx)
 		m = &d
 	}
-	st.machine = m
-	return step.End(ctx, store.StatusDone, map[string]any{"prototype": commit, "machine": m})
+	st.machine, st.noise = m, cfg.Noise
+	return step.End(ctx, store.StatusDone, map[string]any{"prototype": commit, "machine": m, "noise": cfg.Noise})
 }
 
 func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) error {
@@ -348,6 +359,9 @@ func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) erro
 		return err
 	}
 	rec.Snapshot = st.prototype
+	if rec.Logs, err = keepLogs(cfg.Run.Dir, "baseline", res); err != nil {
+		return err
+	}
 	if rec.Metric == nil {
 		step.End(context.WithoutCancel(ctx), store.StatusFailed, rec)
 		detail := rec.Error
@@ -370,23 +384,24 @@ func finish(ctx context.Context, cfg Config, snaps *snapshot.Repo, d dirs, st *s
 		cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": false})
 		return res, nil
 	}
-	res.Best = &best
+	best, keep := keepRun(tracker, best, namedRun(stopped.Steps), st.noise)
+	res.Best, res.Keep = &best, &keep
 	os.RemoveAll(d.best)
 	if err := snaps.Export(ctx, best.Snapshot, d.best); err != nil {
 		return nil, err
 	}
-	diff, err := snaps.Diff(ctx, st.prototype, best.Snapshot)
+	diff, gen, err := codeDiff(ctx, snaps, st.prototype, best.Snapshot, cfg.Task.Outputs)
 	if err != nil {
 		return nil, err
 	}
-	res.BestDir, res.Diff = d.best, diff
+	res.BestDir, res.Diff, res.Generated = d.best, diff, gen
 	if err := os.WriteFile(filepath.Join(cfg.Run.Dir, "best.diff"), []byte(diff+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	if err := cfg.Run.AddArtifact(ctx, "best.diff", "best.diff", "diff"); err != nil {
 		return nil, err
 	}
-	cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": true, "best": best})
+	cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": true, "best": best, "keep": keep, "generated": gen})
 	return res, nil
 }
 
@@ -406,11 +421,12 @@ func load(ctx context.Context, run *store.Run) (*state, error) {
 			var out struct {
 				Prototype string
 				Machine   *machine.Machine
+				Noise     *Noise
 			}
 			if err := json.Unmarshal(s.Output, &out); err != nil {
 				return nil, fmt.Errorf("resume: setup step %d: %w", s.Seq, err)
 			}
-			st.prototype, st.machine = out.Prototype, out.Machine
+			st.prototype, st.machine, st.noise = out.Prototype, out.Machine, out.Noise
 		case KindBaseline:
 			var rec RunRecord
 			if err := json.Unmarshal(s.Output, &rec); err != nil {
@@ -494,7 +510,7 @@ func renderBrief(cfg Config, st *state) (string, error) {
 		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", *st.baseline.Metric),
 		"BaselineTime": fmt.Sprintf("%.1f s", st.baseline.Seconds),
 		"RunCommand":   cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
-		"TotalTime": total, "Machine": m.String(),
+		"TotalTime": total, "Machine": m.String(), "Band": st.noise.describe(),
 		"Protected": protected, "MaxSteps": cfg.MaxSteps, "Plan": strings.TrimSpace(cfg.Plan),
 	})
 	return b.String(), err
