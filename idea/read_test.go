@@ -282,3 +282,16 @@ func writeTwoColumn(t *testing.T, path string) {
 func tool(name string, args map[string]any) fakeserver.Reply {
 	return fakeserver.Reply{Response: &scripted.Response{ToolCalls: []scripted.ToolCall{{Name: name, Arguments: args}}}}
 }
+
+func TestPaperTokens(t *testing.T) {
+	for _, tc := range []struct{ window, answer, want int }{
+		{0, 4096, DefaultPaperTokens},
+		{32768, 4096, 13336},
+		{200000, 8192, 94904},
+		{4096, 4096, 2000}, // never less than a floor
+	} {
+		if got := PaperTokens(tc.window, tc.answer); got != tc.want {
+			t.Errorf("PaperTokens(%d, %d) = %d, want %d", tc.window, tc.answer, got, tc.want)
+		}
+	}
+}
