@@ -123,6 +123,9 @@ func TestSlowRunWarning(t *testing.T) {
 			t.Errorf("a run of %s: no time against the limit:\n%s", tc.took, got)
 		}
 	}
+	if got := summarizeRun(tr, RunRecord{Run: 4, Metric: &v, Seconds: 233.4}, true); got != "run_experiment #4 → accuracy 0.95 (new best) [233 s]" {
+		t.Errorf("summary %q does not say how long the run took", got)
+	}
 	got := describeRun(lab, tr, RunRecord{Run: 2}, &sandbox.Result{Duration: 233 * time.Second}, nil, nil, false)
 	if !strings.Contains(got, "233 s, 78% of its 5m0s limit") {
 		t.Errorf("the warning does not say how much of the limit was used:\n%s", got)

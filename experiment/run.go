@@ -253,15 +253,18 @@ func slowWarning(d, limit time.Duration) string {
 		d.Seconds(), 100*d.Seconds()/limit.Seconds(), limit)
 }
 
+// summarizeRun is a run in one line, with how long it took: the line the
+// agent sees of it once the step is old.
 func summarizeRun(tr *Tracker, rec RunRecord, newBest bool) string {
+	took := fmt.Sprintf(" [%.0f s]", rec.Seconds)
 	if rec.Metric == nil {
-		return fmt.Sprintf("run_experiment #%d → failed: %s", rec.Run, agent.Clip(rec.Error, 120))
+		return fmt.Sprintf("run_experiment #%d → failed: %s", rec.Run, agent.Clip(rec.Error, 120)) + took
 	}
 	s := fmt.Sprintf("run_experiment #%d → %s %.6g", rec.Run, tr.Metric, *rec.Metric)
 	if newBest {
 		s += " (new best)"
 	}
-	return s
+	return s + took
 }
 
 // finalTool ends the run, after the final gate.
