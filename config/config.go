@@ -63,6 +63,9 @@ type LLM struct {
 	Stream      bool          `yaml:"stream"`
 	MaxTokens   int           `yaml:"max_tokens"`
 	Temperature *float64      `yaml:"temperature"`
+	// ContextWindow is the model's context in tokens; the papers the
+	// IdeaAgent reads get a share of it (idea.PaperTokens).
+	ContextWindow int `yaml:"context_window"`
 }
 
 // Log sets the terminal log level; runs always keep a full JSON log.
@@ -84,6 +87,8 @@ func Default() Config {
 			MaxDelay:  rp.MaxDelay,
 			Stream:    true,
 			MaxTokens: 4096,
+			// What local servers commonly offer; hosted models have more.
+			ContextWindow: 32768,
 		},
 		Log: Log{Level: "warn"},
 	}
@@ -236,6 +241,9 @@ func (c Config) Validate() error {
 	}
 	if c.LLM.Attempts < 1 {
 		errs = append(errs, fmt.Errorf("llm.attempts %d: want at least 1", c.LLM.Attempts))
+	}
+	if c.LLM.ContextWindow < 4096 {
+		errs = append(errs, fmt.Errorf("llm.context_window %d: want the model's context in tokens, at least 4096", c.LLM.ContextWindow))
 	}
 	if c.LLM.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("llm.timeout %s: want a positive duration such as 5m", c.LLM.Timeout))

@@ -76,6 +76,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad provider kind", "providers: {x: {kind: grpc}}\n", nil, []string{"providers.x.kind"}},
 		{"bad env budget", "", map[string]string{"MLRC_BUDGET_TOKENS": "lots"}, []string{"MLRC_BUDGET_TOKENS", "lots"}},
 		{"zero attempts", "llm: {attempts: 0}\n", nil, []string{"llm.attempts"}},
+		{"tiny context window", "llm: {context_window: 512}\n", nil, []string{"llm.context_window", "512"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

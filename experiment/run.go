@@ -25,6 +25,8 @@ type RunRecord struct {
 	Snapshot string   `json:"snapshot"` // the workspace that produced it
 	Seconds  float64  `json:"seconds"`
 	Notes    []string `json:"notes,omitempty"`
+	// Logs are the run's stdout and stderr, as files in the run directory.
+	Logs LogFiles `json:"logs,omitzero"`
 }
 
 // Tracker keeps the runs of one workspace: how many, the baseline, the best.
@@ -93,6 +95,9 @@ type runTool struct {
 	gates   Gates
 	// approved is set once the first run has passed its gate.
 	approved bool
+	// runDir keeps each run's output under logs/, named logPrefix +
+	// "run-<n>"; "" keeps none.
+	runDir, logPrefix string
 }
 
 type runParams struct {
@@ -129,6 +134,9 @@ func (rt *runTool) call(ctx context.Context, p runParams) (agent.Result, error) 
 		return agent.Result{}, err
 	}
 	rec.Run, rec.Snapshot = n, commit
+	if rec.Logs, err = keepLogs(rt.runDir, fmt.Sprintf("%srun-%d", rt.logPrefix, n), res); err != nil {
+		return agent.Result{}, err
+	}
 	newBest := rt.tracker.Add(rec)
 	data, _ := json.Marshal(rec)
 	return agent.Result{
@@ -194,7 +202,10 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 	if !res.OK() {
 		status = "FAILED: " + failure(res)
 	}
-	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %.1f s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, res.Duration.Seconds(), lab.Isolation)
+	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, runTime(res.Duration, lab.Task.Limits.RunTimeout), lab.Isolation)
+	if w := slowWarning(res.Duration, lab.Task.Limits.RunTimeout); w != "" && !res.TimedOut {
+		b.WriteString(w + "\n")
+	}
 	switch {
 	case rec.Metric != nil:
 		fmt.Fprintf(&b, "Metric from the evaluator: %s = %.6g (%s; baseline %.6g", tr.Metric, *rec.Metric, tr.Goal, tr.Baseline)
@@ -223,20 +234,43 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 	return b.String()
 }
 
+// runTime is how long a run took against its limit: "233.0 s of the 5m0s
+// limit".
+func runTime(d, limit time.Duration) string {
+	if limit <= 0 {
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.1f s of the %s limit", d.Seconds(), limit)
+}
+
+// slowWarning warns when a run used more than half of its time limit: run
+// times vary, and the next, slightly heavier version may be killed.
+func slowWarning(d, limit time.Duration) string {
+	if limit <= 0 || d <= limit/2 {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: this run took %.0f s, %.0f%% of its %s limit. Run times vary from run to run: a variant that does a little more work may be killed at the limit. Leave a margin (fewer epochs or trees, a subsample for tuning, write the predictions as soon as they exist).",
+		d.Seconds(), 100*d.Seconds()/limit.Seconds(), limit)
+}
+
+// summarizeRun is a run in one line, with how long it took: the line the
+// agent sees of it once the step is old.
 func summarizeRun(tr *Tracker, rec RunRecord, newBest bool) string {
+	took := fmt.Sprintf(" [%.0f s]", rec.Seconds)
 	if rec.Metric == nil {
-		return fmt.Sprintf("run_experiment #%d → failed: %s", rec.Run, agent.Clip(rec.Error, 120))
+		return fmt.Sprintf("run_experiment #%d → failed: %s", rec.Run, agent.Clip(rec.Error, 120)) + took
 	}
 	s := fmt.Sprintf("run_experiment #%d → %s %.6g", rec.Run, tr.Metric, *rec.Metric)
 	if newBest {
 		s += " (new best)"
 	}
-	return s
+	return s + took
 }
 
 // finalTool ends the run, after the final gate.
 type finalParams struct {
 	Summary string `json:"summary" jsonschema:"what you changed, why, and the metric reached compared with the baseline"`
+	KeepRun int    `json:"keep_run,omitempty" jsonschema:"the number of the run whose code to keep; omit it to keep the best measured run. A run other than the best is kept only within the noise band of the best."`
 }
 
 func finalTool(gates Gates) agent.Tool {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mlrc/mlrc/agent"
+	"github.com/mlrc/mlrc/internal/machine"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/sandbox"
 	"github.com/mlrc/mlrc/snapshot"
@@ -59,6 +60,12 @@ type Config struct {
 	Gates       Gates
 	Catalog     *Catalog
 	Run         *store.Run
+	// Noise is what is known of the metric's spread over seeds (nil:
+	// nothing), for the noise band of the keep-best rule (keep.go).
+	Noise *Noise
+	// Machine is the computer the experiments run on, told to the agent;
+	// nil means detect it (machine.Detect) when the run is set up.
+	Machine *machine.Machine
 	// Progress hears of each phase of the run; optional.
 	Progress func(Event)
 	Log      *slog.Logger
@@ -86,8 +93,14 @@ type Result struct {
 	// Workspace is the agent's workspace; BestDir holds the best code.
 	Workspace string
 	BestDir   string
-	// Diff is the best code against the prototype.
+	// Diff is the best code against the prototype, without Generated.
 	Diff string
+	// Generated are the files the best run wrote that are outputs or data,
+	// not code: left out of Diff, listed with their sizes.
+	Generated []Generated
+	// Keep says which run's code Best is and why (see keep.go); nil when
+	// no run beat the baseline.
+	Keep *Keep
 }
 
 // dirs of a run inside its run directory.
@@ -111,9 +124,14 @@ type agentStepOutput struct {
 // state is what a run has done so far, read back from the store on resume.
 type state struct {
 	prototype string // snapshot of the untouched workspace
-	baseline  *RunRecord
-	history   []agent.Step
-	snapshot  string // the workspace after the last completed step
+	// machine is the computer the run was set up on (kept with the setup
+	// step, so a resumed run's brief is the same).
+	machine *machine.Machine
+	// noise is the seed spread known when the run was set up (Config.Noise).
+	noise    *Noise
+	baseline *RunRecord
+	history  []agent.Step
+	snapshot string // the workspace after the last completed step
 }
 
 // Run starts a new run, or resumes cfg.Run from its last completed step.
@@ -172,14 +190,14 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	brief, err := renderBrief(cfg, tracker.Baseline)
+	brief, err := renderBrief(cfg, st)
 	if err != nil {
 		return nil, err
 	}
 	system, _ := prompts.ReadFile("prompts/system.md")
 	// The workspace is exactly resumeAt (restored above).
 	checks := &checkpoints{repo: snaps, ws: ws, last: resumeAt}
-	rt := &runTool{lab: lab, ws: ws, snaps: checks, tracker: tracker, gates: cfg.Gates, approved: len(tracker.Runs()) > 0}
+	rt := &runTool{lab: lab, ws: ws, snaps: checks, tracker: tracker, gates: cfg.Gates, approved: len(tracker.Runs()) > 0, runDir: cfg.Run.Dir}
 	tools := []agent.Tool{listFilesTool(ws), readFileTool(ws), editFileTool(ws), writeFileTool(ws), undoTool(ws),
 		inspectDataTool(ws), rt.tool(), askTool(cfg.Gates), finalTool(cfg.Gates)}
 	if cfg.Catalog != nil {
@@ -321,7 +339,13 @@ func setup(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) error {
 		return err
 	}
 	st.prototype = commit
-	return step.End(ctx, store.StatusDone, map[string]string{"prototype": commit})
+	m := cfg.Machine
+	if m == nil {
+		d := machine.Detect(ctx)
+		m = &d
+	}
+	st.machine, st.noise = m, cfg.Noise
+	return step.End(ctx, store.StatusDone, map[string]any{"prototype": commit, "machine": m, "noise": cfg.Noise})
 }
 
 func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) error {
@@ -335,6 +359,9 @@ func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) erro
 		return err
 	}
 	rec.Snapshot = st.prototype
+	if rec.Logs, err = keepLogs(cfg.Run.Dir, "baseline", res); err != nil {
+		return err
+	}
 	if rec.Metric == nil {
 		step.End(context.WithoutCancel(ctx), store.StatusFailed, rec)
 		detail := rec.Error
@@ -357,23 +384,24 @@ func finish(ctx context.Context, cfg Config, snaps *snapshot.Repo, d dirs, st *s
 		cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": false})
 		return res, nil
 	}
-	res.Best = &best
+	best, keep := keepRun(tracker, best, namedRun(stopped.Steps), st.noise)
+	res.Best, res.Keep = &best, &keep
 	os.RemoveAll(d.best)
 	if err := snaps.Export(ctx, best.Snapshot, d.best); err != nil {
 		return nil, err
 	}
-	diff, err := snaps.Diff(ctx, st.prototype, best.Snapshot)
+	diff, gen, err := codeDiff(ctx, snaps, st.prototype, best.Snapshot, cfg.Task.Outputs)
 	if err != nil {
 		return nil, err
 	}
-	res.BestDir, res.Diff = d.best, diff
+	res.BestDir, res.Diff, res.Generated = d.best, diff, gen
 	if err := os.WriteFile(filepath.Join(cfg.Run.Dir, "best.diff"), []byte(diff+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	if err := cfg.Run.AddArtifact(ctx, "best.diff", "best.diff", "diff"); err != nil {
 		return nil, err
 	}
-	cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": true, "best": best})
+	cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": true, "best": best, "keep": keep, "generated": gen})
 	return res, nil
 }
 
@@ -390,11 +418,15 @@ func load(ctx context.Context, run *store.Run) (*state, error) {
 		}
 		switch s.Kind {
 		case KindSetup:
-			var out struct{ Prototype string }
+			var out struct {
+				Prototype string
+				Machine   *machine.Machine
+				Noise     *Noise
+			}
 			if err := json.Unmarshal(s.Output, &out); err != nil {
 				return nil, fmt.Errorf("resume: setup step %d: %w", s.Seq, err)
 			}
-			st.prototype = out.Prototype
+			st.prototype, st.machine, st.noise = out.Prototype, out.Machine, out.Noise
 		case KindBaseline:
 			var rec RunRecord
 			if err := json.Unmarshal(s.Output, &rec); err != nil {
@@ -452,7 +484,7 @@ func checkpointText(tr *Tracker, history []agent.Step) string {
 	return b.String()
 }
 
-func renderBrief(cfg Config, baseline float64) (string, error) {
+func renderBrief(cfg Config, st *state) (string, error) {
 	text, _ := prompts.ReadFile("prompts/brief.md")
 	tmpl, err := template.New("brief").Parse(string(text))
 	if err != nil {
@@ -462,11 +494,23 @@ func renderBrief(cfg Config, baseline float64) (string, error) {
 	if len(cfg.Task.Protected) > 0 {
 		protected = strings.Join(cfg.Task.Protected, ", ")
 	}
+	m := st.machine
+	if m == nil {
+		// A run set up before the machine was recorded.
+		d := machine.Detect(context.Background())
+		m = &d
+	}
+	total := "no limit"
+	if cfg.Task.Limits.TotalTime > 0 {
+		total = cfg.Task.Limits.TotalTime.String()
+	}
 	var b strings.Builder
 	err = tmpl.Execute(&b, map[string]any{
 		"Name": cfg.Task.Name, "Problem": strings.TrimSpace(cfg.Task.Problem),
-		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", baseline),
-		"RunCommand": cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
+		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", *st.baseline.Metric),
+		"BaselineTime": fmt.Sprintf("%.1f s", st.baseline.Seconds),
+		"RunCommand":   cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
+		"TotalTime": total, "Machine": m.String(), "Band": st.noise.describe(),
 		"Protected": protected, "MaxSteps": cfg.MaxSteps, "Plan": strings.TrimSpace(cfg.Plan),
 	})
 	return b.String(), err

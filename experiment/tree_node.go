@@ -85,7 +85,7 @@ func (s *search) episode(ctx context.Context, n, parent *node) nodeOutcome {
 	tracker := &Tracker{Goal: s.cfg.Task.Metric.Goal, Metric: s.cfg.Task.Metric.Name, Baseline: s.baseline}
 	// The new work tree is exactly from.
 	checks := &checkpoints{repo: repo, ws: ws, last: from}
-	rt := &runTool{lab: s.lab, ws: ws, snaps: checks, tracker: tracker}
+	rt := &runTool{lab: s.lab, ws: ws, snaps: checks, tracker: tracker, runDir: s.cfg.Run.Dir, logPrefix: fmt.Sprintf("node-%d-", n.ID)}
 	tools := []agent.Tool{listFilesTool(ws), readFileTool(ws), editFileTool(ws), writeFileTool(ws), undoTool(ws),
 		inspectDataTool(ws), rt.tool(), finalTool(Gates{})}
 	if s.cfg.Catalog != nil {
@@ -280,7 +280,7 @@ var diffExcludes = []string{":(exclude,glob)**/*.csv", ":(exclude,glob)**/*.tsv"
 func (s *search) brief(ctx context.Context, n, parent *node) (string, error) {
 	cfg := s.cfg
 	cfg.MaxSteps = s.opt.NodeSteps
-	base, err := renderBrief(cfg, s.baseline)
+	base, err := renderBrief(cfg, s.st)
 	if err != nil {
 		return "", err
 	}

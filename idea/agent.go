@@ -37,6 +37,10 @@ type Paper struct {
 	Title    string
 	Abstract string
 	Sections []Section
+	// Text is the paper's whole text, sent as written when it fits and the
+	// paper is not a PDF (whose text is extracted line by line).
+	Text string
+	PDF  bool
 }
 
 // Section is a titled part of a paper.
@@ -63,6 +67,10 @@ type Config struct {
 	Retries int
 	// Works bounds how many retrieved works are given to the generator.
 	Works int
+	// PaperTokens is the papers' share of the model's context when the
+	// elements are extracted (estimated at CharsPerToken characters a
+	// token); 0 means DefaultPaperTokens. See PaperTokens.
+	PaperTokens int
 	// Feedback from a person on earlier ideas, for regeneration.
 	Feedback []string
 	// Step records each stage (optional): begin returns the function that
@@ -97,6 +105,9 @@ func (c *Config) defaults() {
 	}
 	if c.Works <= 0 {
 		c.Works = 15
+	}
+	if c.PaperTokens <= 0 {
+		c.PaperTokens = DefaultPaperTokens
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -168,27 +179,12 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// maxPaperChars bounds how much of each paper the model reads.
-const maxPaperChars = 16000
-
 func extractElements(ctx context.Context, cfg Config) (*Elements, error) {
-	type paperView struct {
-		ID, Title, Abstract string
-		Sections            []Section
-	}
-	var views []paperView
-	for _, p := range cfg.Papers {
-		v := paperView{ID: p.ID, Title: p.Title, Abstract: clip(p.Abstract, 3000)}
-		budget := maxPaperChars / max(1, len(cfg.Papers))
-		for _, s := range p.Sections {
-			if budget <= 0 || !useful(s.Name) {
-				continue
-			}
-			text := clip(s.Text, min(2500, budget))
-			budget -= len(text)
-			v.Sections = append(v.Sections, Section{Name: s.Name, Text: text})
+	views := readPapers(cfg.Papers, cfg.PaperTokens*CharsPerToken)
+	for _, v := range views {
+		if len(v.Cut) > 0 {
+			cfg.Log.Info("idea: paper cut to fit the context", "paper", v.ID, "cut", v.Cut)
 		}
-		views = append(views, v)
 	}
 	schema, err := schemaFor[Elements](func(s *jsonschema.Schema) {
 		minItems(prop(s, "research_tasks"), 1)
@@ -273,17 +269,6 @@ func orWords(s, d string) string {
 		return d
 	}
 	return strings.TrimSpace(s)
-}
-
-// useful says whether a section helps find research elements.
-func useful(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"intro", "related", "background", "method", "approach", "experiment", "result", "discussion", "conclusion", "limitation", "future"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // queries builds literature queries from the keywords and the gaps.

@@ -158,6 +158,7 @@ func fetchArxiv(ctx context.Context, id ArxivID, opt Options) (*Paper, error) {
 		Source:   "https://arxiv.org/abs/" + id.String(),
 		Title:    collapse(e.Title),
 		Abstract: collapse(e.Summary),
+		Format:   FormatArxiv,
 	}
 	for _, a := range e.Authors {
 		if name := collapse(a.Name); name != "" {

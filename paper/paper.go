@@ -33,7 +33,18 @@ type Paper struct {
 	Sections   []Section `json:"sections,omitempty"`
 	References []string  `json:"references,omitempty"` // one entry each, when a references section was found
 	Text       string    `json:"text"`                 // the whole extracted text
+	// Format is where the text came from: FormatPDF (extracted line by
+	// line, columns and all), FormatText (plain text or Markdown, as
+	// written) or FormatArxiv (title and abstract from the arXiv API).
+	Format string `json:"format,omitempty"`
 }
+
+// Formats of a Paper's text.
+const (
+	FormatPDF   = "pdf"
+	FormatText  = "text"
+	FormatArxiv = "arxiv"
+)
 
 // Section is a part of a paper under one heading.
 type Section struct {
@@ -123,6 +134,7 @@ func FromText(id, text string) (*Paper, error) {
 	p := parse(splitLines(text), "", true)
 	p.ID = id
 	p.Text = text
+	p.Format = FormatText
 	return p, nil
 }
 
@@ -149,6 +161,7 @@ func loadFile(ctx context.Context, path string, size int64) (*Paper, error) {
 		lines := cleanPages(t.Pages)
 		p = parse(lines, t.Title, false)
 		p.Text = strings.Join(lines, "\n")
+		p.Format = FormatPDF
 	case utf8.Valid(data) && !strings.ContainsRune(string(data), 0):
 		p, err = FromText(path, string(data))
 		if err != nil {

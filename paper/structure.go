@@ -285,6 +285,16 @@ func abstractLabel(t string) (inline string, styled, ok bool) {
 	return "", styled, styled
 }
 
+// sourceNoteRe matches a note saying where a text came from: "source:
+// https://…", "(via …)", a bare URL.
+var sourceNoteRe = regexp.MustCompile(`(?i)^[(\[]?\s*(?:\*\*|_)?(?:(?:sources?|from|via)\s*:|(?:quoted|retrieved|taken|copied) from\b)|^[(\[]?\s*(?:https?://|www\.)`)
+
+// sourceNote reports whether t, next to an abstract's label, is a note on
+// where the abstract came from rather than its text.
+func sourceNote(t string) bool {
+	return sourceNoteRe.MatchString(strings.TrimSpace(t))
+}
+
 // abstract finds the abstract from line from on: after an "Abstract" label
 // up to the keywords or the first section, or the quoted (">") block that
 // follows such a label, or the first quoted block of a Markdown file. end is
@@ -308,7 +318,7 @@ func (d *doc) abstract(from int) (text string, end int, ok bool) {
 				}
 			}
 		}
-		if styled && inline != "" && utf8.RuneCountInString(inline) < 40 {
+		if styled && inline != "" && utf8.RuneCountInString(inline) < 40 || sourceNote(inline) {
 			inline = "" // a note on the label, not the abstract
 		}
 		text, end := d.collect(i+1, inline)
@@ -382,6 +392,9 @@ func (d *doc) collect(i int, first string) (string, int) {
 		}
 		if keywordsRe.MatchString(t) || startsBody(t) || d.fence[j] || size > maxAbstract {
 			break
+		}
+		if len(paras) == 0 && len(cur) == 0 && sourceNote(t) {
+			continue // "source: https://…" under the label: where it came from
 		}
 		cur = append(cur, t)
 		size += len(t)

@@ -328,3 +328,37 @@ func TestFromTextSmall(t *testing.T) {
 		})
 	}
 }
+
+// A dataset description's abstract label carries a note on where the text
+// came from; the note is not the abstract, whether the abstract is quoted,
+// a paragraph under the label, or under a note line of its own.
+func TestMarkdownAbstractSourceNote(t *testing.T) {
+	const want = "We present a dataset of 70,000 grayscale images of fashion products from 10 categories, meant as a drop-in replacement for MNIST."
+	for name, text := range map[string]string{
+		"styled label, paragraph": "# Widgets\n\n- **Year:** 2017\n\n**Abstract** — source: https://example.org/papers/1708.07747.md (a mirror of the paper's text)\n\n" + want + "\n\n## Facts\n\nBest accuracy 0.9.\n",
+		"plain label, paragraph":  "# Widgets\n\nAbstract — source: https://example.org/papers/1708.07747.md\n\n" + want + "\n\n## Facts\n\nBest accuracy 0.9.\n",
+		"note line under label":   "# Widgets\n\n## Abstract\n\nsource: https://example.org/papers/1708.07747.md\n\n" + want + "\n\n## Facts\n\nBest accuracy 0.9.\n",
+		"quoted":                  "# Widgets\n\n**Abstract** — source: https://example.org/x.md (mirror)\nthe same text appears elsewhere\n\n> " + want + "\n\n## Facts\n\nBest accuracy 0.9.\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := FromText("d.md", text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Abstract != want {
+				t.Errorf("abstract = %q, want %q", p.Abstract, want)
+			}
+			if p.Format != FormatText {
+				t.Errorf("format = %q, want %q", p.Format, FormatText)
+			}
+		})
+	}
+	// An abstract that starts with "From" is no note.
+	p, err := FromText("d.md", "# Widgets\n\nAbstract: From 2010 to 2020 the widget count rose tenfold, and we measure why in this paper on many datasets.\n\n## Method\n\nWe count.\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Abstract, "From 2010") {
+		t.Errorf("abstract = %q, want the sentence starting with From", p.Abstract)
+	}
+}

@@ -34,8 +34,15 @@ type Data struct {
 	// ran the experiment.
 	Steps []StepPoint
 	// Diff is the code diff of the best solution against the prototype,
-	// as unified diff text.
+	// as unified diff text, without the Generated files.
 	Diff string
+	// Generated are the files the best solution's run left that are
+	// outputs or data, not code: listed with their sizes, not diffed.
+	Generated []Generated
+	// Kept says which run's code was validated and why; nil when unknown.
+	Kept *Kept
+	// Logs are the experiments' output files, in run order.
+	Logs []RunLogs
 
 	// Validation is nil when the result was not validated.
 	Validation *Validation
@@ -53,6 +60,26 @@ type Data struct {
 	// answer that broke a rule and was repaired, a failed search), in
 	// order.
 	Warnings []Warning
+}
+
+// Generated is a file left out of the diff.
+type Generated struct {
+	Path  string
+	Bytes int64 // -1 when the run deleted it
+	Why   string
+}
+
+// Kept is the run whose code was kept, and the reason.
+type Kept struct {
+	Run    int
+	Reason string
+}
+
+// RunLogs are one experiment run's output files, relative to the report's
+// directory (the run directory): "logs/run-3-stdout.txt".
+type RunLogs struct {
+	Name           string // "baseline", "run 3"
+	Stdout, Stderr string // "" when the stream was empty
 }
 
 // Stopped says how a run ended early.

@@ -62,6 +62,9 @@ func example() *Data {
 +    model = MLP(hidden=128)
      return model.fit(X, y)
 `,
+		Generated: []Generated{{Path: "predictions.csv", Bytes: 3789, Why: "the task's output, read by the evaluator"}, {Path: "cache/features.npy", Bytes: 643712, Why: "data file (.npy)"}},
+		Kept:      &Kept{Run: 3, Reason: "run 3 (accuracy 0.9806), the best measured run, which the final answer named"},
+		Logs:      []RunLogs{{Name: "baseline", Stdout: "logs/baseline-stdout.txt"}, {Name: "run 1", Stdout: "logs/run-1-stdout.txt", Stderr: "logs/run-1-stderr.txt"}},
 		Validation: &Validation{
 			Seeds:        []int{1, 2, 3},
 			Baseline:     []float64{0.9611, 0.9583, 0.9639},
@@ -140,6 +143,9 @@ func hostile() *Data {
 	d.Feedback = []string{x}
 	d.Manifest.Command = "echo '</pre><script>alert(1)</script>'"
 	d.Task.Metric = "acc<tspan>"
+	d.Generated[0].Path, d.Generated[0].Why = x, x
+	d.Kept.Reason = x
+	d.Logs = append(d.Logs, RunLogs{Name: x, Stdout: "javascript:alert(1)", Stderr: "../../etc/passwd"}, RunLogs{Name: "run 9", Stdout: "https://evil.example/x"})
 	return d
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -123,4 +124,30 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// fileSize is a size in bytes for people: "812 B", "3.4 KiB", "1.9 MiB";
+// "deleted" for a file the run removed (-1).
+func fileSize(n int64) string {
+	switch {
+	case n < 0:
+		return "deleted"
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+}
+
+// localFileRe matches the paths mlrc links from a report: files in the
+// run directory, below it, with plain names.
+var localFileRe = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`)
+
+// localFile reports whether p may be linked: a relative path of plain
+// names, never a URL or a way out of the run directory.
+func localFile(p string) bool {
+	return localFileRe.MatchString(p) && !strings.Contains(p, "..")
 }

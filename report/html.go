@@ -28,7 +28,28 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"score":    scoreOf,
 	"stats":    statLines,
 	"diff":     diffLines,
+	"plan":     htmlPlan,
+	"size":     fileSize,
+	"logs":     htmlLogLinks,
 }).Parse(htmlSource))
+
+// htmlLogLinks links a run's output files, relative to the report.
+func htmlLogLinks(l RunLogs) template.HTML {
+	var links []string
+	for _, f := range []struct{ name, path string }{{"stdout", l.Stdout}, {"stderr", l.Stderr}} {
+		switch {
+		case f.path == "":
+		case localFile(f.path):
+			links = append(links, fmt.Sprintf(`<a href="%s">%s</a>`, template.HTMLEscapeString(f.path), f.name))
+		default:
+			links = append(links, f.name+" <code>"+template.HTMLEscapeString(f.path)+"</code>")
+		}
+	}
+	if len(links) == 0 {
+		return "no output"
+	}
+	return template.HTML(strings.Join(links, " · "))
+}
 
 // htmlView is the view with the plots as inline SVG.
 type htmlView struct {

@@ -146,7 +146,7 @@ func mdPlan(b *strings.Builder, v *view) {
 		mdNotRun(b, "Not run: no plan.")
 		return
 	}
-	b.WriteString(mdText(v.Plan) + "\n\n")
+	b.WriteString(mdPlanText(v.Plan) + "\n")
 }
 
 func mdExperiment(b *strings.Builder, v *view) {
@@ -164,6 +164,31 @@ func mdExperiment(b *strings.Builder, v *view) {
 		rows = append(rows, []string{strconv.Itoa(s.Step), optNum(s.Metric, "failed"), optNum(s.Best, dash), mdInline(clip(s.Action, 100))})
 	}
 	mdTable(b, []string{"Step", "Metric", "Best so far", "Action"}, "rrr", rows)
+	if len(v.Logs) > 0 {
+		b.WriteString("**Output of each run**\n\n")
+		for _, l := range v.Logs {
+			fmt.Fprintf(b, "- %s: %s\n", mdInline(l.Name), mdLogLinks(l))
+		}
+		b.WriteString("\n")
+	}
+}
+
+// mdLogLinks links a run's output files.
+func mdLogLinks(l RunLogs) string {
+	var links []string
+	for _, f := range []struct{ name, path string }{{"stdout", l.Stdout}, {"stderr", l.Stderr}} {
+		switch {
+		case f.path == "":
+		case localFile(f.path):
+			links = append(links, fmt.Sprintf("[%s](%s)", f.name, f.path))
+		default:
+			links = append(links, f.name+" "+mdCode(f.path))
+		}
+	}
+	if len(links) == 0 {
+		return "no output"
+	}
+	return strings.Join(links, " · ")
 }
 
 // Sentence summarises the runs.
@@ -267,8 +292,23 @@ func statLines(val *Validation) []kv {
 
 func mdDiff(b *strings.Builder, v *view) {
 	b.WriteString("## Code diff\n\n")
+	if v.Kept != nil {
+		fmt.Fprintf(b, "**Code validated:** %s\n\n", mdInline(v.Kept.Reason))
+	}
+	if len(v.Generated) > 0 {
+		b.WriteString("Outputs and data files the run wrote, left out of the diff:\n\n")
+		var rows [][]string
+		for _, g := range v.Generated {
+			rows = append(rows, []string{mdInline(g.Path), fileSize(g.Bytes), mdInline(g.Why)})
+		}
+		mdTable(b, []string{"File", "Size", "Why"}, "lrl", rows)
+	}
 	if strings.TrimSpace(v.DiffShown) == "" {
-		mdNotRun(b, "No diff: no solution differs from the prototype.")
+		if len(v.Generated) > 0 {
+			mdNotRun(b, "No code changes beyond the files above.")
+		} else {
+			mdNotRun(b, "No diff: no solution differs from the prototype.")
+		}
 		return
 	}
 	b.WriteString(fenced(v.DiffShown, "diff") + "\n")

@@ -43,9 +43,15 @@ func MetricPlot(d *Data) ([]byte, error) {
 		values = append(values, base)
 	}
 	lo, hi := yRange(values)
+	// The lines span the x axis; with a single step it is widened to one
+	// step's width, so the baseline and the best so far still show.
+	if last-first < 1 {
+		first, last = first-0.5, last+0.5
+	}
 
 	p := newPlot("Metric per step", "agent step", yLabel(d))
 	p.Y.Min, p.Y.Max = lo, hi
+	p.X.Min, p.X.Max = first, last
 	p.X.Tick.Marker = plot.TickerFunc(stepTicks)
 	if hasBase {
 		l, err := plotter.NewLine(plotter.XYs{{X: first, Y: base}, {X: last, Y: base}})

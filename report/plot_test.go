@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -115,5 +116,57 @@ func TestPlotsWithoutData(t *testing.T) {
 	d.Steps = []StepPoint{{Step: 1}, {Step: 2}}
 	if _, err := MetricPlot(d); err != nil {
 		t.Errorf("MetricPlot with failed runs only: %v", err)
+	}
+}
+
+// strokeWidths returns, for each path stroked in a colour, how far it
+// reaches along x (0 for a path that is a point).
+func strokeWidths(svg []byte, hex string) []float64 {
+	var out []float64
+	for _, el := range strings.Split(string(svg), "<path")[1:] {
+		el = el[:strings.Index(el, ">")]
+		if !strings.Contains(el, "stroke:"+hex) {
+			continue
+		}
+		i := strings.Index(el, `d="`)
+		if i < 0 {
+			continue
+		}
+		d := el[i+3:]
+		d = d[:strings.Index(d, `"`)]
+		lo, hi := math.Inf(1), math.Inf(-1)
+		fields := strings.FieldsFunc(d, func(r rune) bool { return r == 'M' || r == 'L' || r == ' ' || r == 'Z' || r == ',' })
+		for k := 0; k+1 < len(fields); k += 2 {
+			x, err := strconv.ParseFloat(fields[k], 64)
+			if err != nil {
+				continue
+			}
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+		out = append(out, hi-lo)
+	}
+	return out
+}
+
+// With a single run the plot still draws the baseline and the best so far
+// as lines, not as points of no width.
+func TestMetricPlotOneRun(t *testing.T) {
+	d := empty()
+	d.Task = Task{Name: "t", Metric: "accuracy", Goal: "maximize"}
+	d.Baseline = f(0.9)
+	d.Steps = []StepPoint{{Step: 1, Metric: f(0.95), Best: f(0.95)}}
+	svg, err := MetricPlot(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ what, hex string }{{"baseline", "#555555"}, {"best so far", "#FF7F0E"}} {
+		widths := strokeWidths(svg, c.hex)
+		if len(widths) < 2 {
+			t.Fatalf("%s: %d paths, want the line and its legend entry", c.what, len(widths))
+		}
+		// The first path is the plot's line, the last the legend's.
+		if widths[0] < 50 {
+			t.Errorf("%s: the line is %.1f units wide, want it across the plot", c.what, widths[0])
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -182,6 +183,49 @@ func (r *Repo) Restore(ctx context.Context, id string) error {
 func (r *Repo) Diff(ctx context.Context, from, to string, paths ...string) (string, error) {
 	args := append([]string{"diff", "--no-color", "--stat", "--patch", from, to, "--"}, paths...)
 	return r.git(ctx, args...)
+}
+
+// Change is a file that differs between two commits.
+type Change struct {
+	Path string
+	// Status is git's letter: A added, M modified, D deleted, T type
+	// changed.
+	Status string
+	// Size is the file's size in bytes in the later commit; -1 when it was
+	// deleted.
+	Size int64
+}
+
+// Changes lists the files that differ between two commits, with their
+// sizes in to.
+func (r *Repo) Changes(ctx context.Context, from, to string) ([]Change, error) {
+	out, err := r.git(ctx, "diff", "--no-renames", "--name-status", "-z", from, to)
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[string]int64{}
+	tree, err := r.git(ctx, "ls-tree", "-r", "-l", "-z", to)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range strings.Split(tree, "\x00") {
+		meta, path, ok := strings.Cut(e, "\t")
+		if f := strings.Fields(meta); ok && len(f) == 4 {
+			if n, err := strconv.ParseInt(f[3], 10, 64); err == nil {
+				sizes[path] = n
+			}
+		}
+	}
+	var changes []Change
+	f := strings.Split(strings.Trim(out, "\x00"), "\x00")
+	for i := 0; i+1 < len(f); i += 2 {
+		c := Change{Status: f[i], Path: f[i+1], Size: -1}
+		if n, ok := sizes[c.Path]; ok {
+			c.Size = n
+		}
+		changes = append(changes, c)
+	}
+	return changes, nil
 }
 
 // Files lists the files of commit id.

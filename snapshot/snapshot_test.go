@@ -154,3 +154,40 @@ func TestCommitEmptyAndErrors(t *testing.T) {
 		t.Errorf("commit with the index locked = %q, want an error", c)
 	}
 }
+
+func TestChanges(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	ws := filepath.Join(base, "ws")
+	os.MkdirAll(ws, 0o755)
+	write(t, ws, "train.py", "print(1)\n")
+	write(t, ws, "old.txt", "gone\n")
+	r, err := Open(ctx, filepath.Join(base, "snap.git"), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, _, err := r.Commit(ctx, "prototype")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, ws, "train.py", "print(22)\n")
+	write(t, ws, "out dir/submission.csv", strings.Repeat("1,0\n", 1000))
+	os.Remove(filepath.Join(ws, "old.txt"))
+	c2, _, err := r.Commit(ctx, "step")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Changes(ctx, c1, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{{Path: "old.txt", Status: "D", Size: -1}, {Path: "out dir/submission.csv", Status: "A", Size: 4000}, {Path: "train.py", Status: "M", Size: 10}}
+	if len(got) != len(want) {
+		t.Fatalf("changes = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("change %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -281,6 +281,9 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 			return m
 		},
 	}
+	if h, err := t.Hash(); err == nil {
+		cfg.Noise = priorNoise(s.run.Dir, h)
+	}
 	if p.Human {
 		cfg.Gates = experiment.Gates{Human: a.gateHuman(s.run), Every: p.Every}
 	}

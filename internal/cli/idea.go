@@ -130,6 +130,7 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 	fmt.Fprintf(out, "idea: %d paper(s), %d literature source(s)\n", len(papers), len(sources))
 	cfg := idea.Config{
 		Model: model, Papers: ideaPapers(papers), Task: taskText, Sources: sources, Index: index, N: p.n, Log: s.log,
+		PaperTokens: idea.PaperTokens(a.cfg.LLM.ContextWindow, a.cfg.LLM.MaxTokens),
 		Warn: func(msg string) {
 			fmt.Fprintf(out, "  warning: %s\n", clipLine(msg, 400))
 			s.run.Emit(context.WithoutCancel(ctx), "warning", map[string]string{"phase": "idea", "message": a.redact.String(msg)})
@@ -226,7 +227,7 @@ func (a *app) literature(ctx context.Context, st *store.Store, p ideaParams) ([]
 func ideaPapers(ps []*paper.Paper) []idea.Paper {
 	var out []idea.Paper
 	for _, p := range ps {
-		ip := idea.Paper{ID: p.ID, Source: p.Source, Title: p.Title, Abstract: p.Abstract}
+		ip := idea.Paper{ID: p.ID, Source: p.Source, Title: p.Title, Abstract: p.Abstract, Text: p.Text, PDF: p.Format == paper.FormatPDF}
 		for _, s := range p.Sections {
 			ip.Sections = append(ip.Sections, idea.Section{Name: s.Name, Text: s.Text})
 		}

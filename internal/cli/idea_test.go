@@ -93,6 +93,10 @@ func TestIdeaOnSemrel(t *testing.T) {
 	if len(reqs) != 6 {
 		t.Fatalf("%d model calls, want 6", len(reqs))
 	}
+	// The paper's body, under a section name of its own, reaches the model.
+	if body := string(reqs[0].Raw); !strings.Contains(body, "Tracks: (a) supervised, (b) unsupervised, (c) crosslingual") {
+		t.Errorf("the elements request lacks the paper's facts section:\n%.3000s", body)
+	}
 	if body := string(reqs[1].Raw); !strings.Contains(body, "do not match the schema") {
 		t.Errorf("the retry does not carry the validation error:\n%.1500s", body)
 	}

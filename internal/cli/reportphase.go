@@ -80,6 +80,7 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 	if err != nil {
 		return nil, err
 	}
+	reportOutputs(d, res, rec)
 	if rec.Baseline != nil {
 		d.Baseline = rec.Baseline.Metric
 	}
