@@ -13,8 +13,8 @@ import (
 
 	"github.com/mlrc/mlrc/experiment"
 	"github.com/mlrc/mlrc/idea"
-	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/internal/buildinfo"
+	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/report"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
