@@ -53,8 +53,9 @@ type Config struct {
 	// metric, workspace files, limits); empty means no task.
 	Task string
 	// Sources are searched for related work, in order; their hits are
-	// merged. Index is the local literature index, also used for the
-	// novelty check (nil: no novelty check).
+	// fused. The novelty check searches them and Index, the local
+	// literature index, when it is not among them (none at all: every
+	// idea's novelty is unchecked).
 	Sources []lit.Source
 	Index   lit.Source
 	// N is how many candidate ideas to generate (default 5).
