@@ -57,8 +57,9 @@ type Config struct {
 	// metric, workspace files, limits); empty means no task.
 	Task string
 	// Sources are searched for related work, in order; their hits are
-	// merged. Index is the local literature index, also used for the
-	// novelty check (nil: no novelty check).
+	// fused. The novelty check searches them and Index, the local
+	// literature index, when it is not among them (none at all: every
+	// idea's novelty is unchecked).
 	Sources []lit.Source
 	Index   lit.Source
 	// N is how many candidate ideas to generate (default 5).
@@ -140,11 +141,13 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	res.Elements = *el
 
 	end = cfg.Step(ctx, "retrieve")
-	res.Queries = queries(*el)
-	res.Retrieved, err = retrieve(ctx, cfg, res.Queries)
-	end(map[string]any{"queries": res.Queries, "works": res.Retrieved}, err)
+	res.Queries, err = queries(ctx, cfg, *el)
+	if err == nil {
+		res.Retrieved, res.Relevance, err = retrieve(ctx, cfg, res.Queries)
+	}
+	end(map[string]any{"queries": res.Queries, "works": res.Retrieved, "relevance": res.Relevance}, err)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("retrieve related work: %w", err)
 	}
 
 	end = cfg.Step(ctx, "generate")
@@ -154,17 +157,15 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("generate ideas: %w", err)
 	}
 
-	end = cfg.Step(ctx, "novelty")
-	for i := range ideas {
-		ideas[i].Novelty, err = novelty(ctx, cfg.Index, ideas[i])
-		if err != nil {
-			break
-		}
-	}
 	ideas = merge(ideas, 0.6)
-	end(ideas, err)
-	if err != nil {
-		return nil, fmt.Errorf("novelty check: %w", err)
+
+	for i := range ideas {
+		end = cfg.Step(ctx, "novelty")
+		ideas[i].Novelty, err = novelty(ctx, cfg, ideas[i])
+		end(map[string]any{"idea": ideas[i].ID, "novelty": ideas[i].Novelty}, err)
+		if err != nil {
+			return nil, fmt.Errorf("novelty check of %s: %w", ideas[i].ID, err)
+		}
 	}
 
 	for i := range ideas {
@@ -271,86 +272,6 @@ func orWords(s, d string) string {
 	return strings.TrimSpace(s)
 }
 
-// queries builds literature queries from the keywords and the gaps.
-func queries(el Elements) []string {
-	var qs []string
-	seen := map[string]bool{}
-	add := func(q string) {
-		q = strings.TrimSpace(q)
-		if q != "" && !seen[strings.ToLower(q)] {
-			seen[strings.ToLower(q)] = true
-			qs = append(qs, q)
-		}
-	}
-	for _, k := range el.Keywords {
-		add(k)
-	}
-	for _, g := range el.Gaps {
-		add(strings.Join(contentWords(g, 8), " "))
-	}
-	return qs
-}
-
-// retrieve asks every source for every query and keeps the works that rank
-// best across them, each once, with their provenance.
-func retrieve(ctx context.Context, cfg Config, qs []string) ([]lit.Work, error) {
-	type acc struct {
-		work  lit.Work
-		score float64
-	}
-	byKey := map[string]*acc{}
-	var order []string
-	failed := 0
-	for i, src := range cfg.Sources {
-		// One warning per source, not one per query.
-		var first error
-		n := 0
-		for _, q := range qs {
-			hits, err := src.Search(ctx, q, 8)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				if first == nil {
-					first = err
-				}
-				n++
-				continue
-			}
-			for _, h := range hits {
-				key := h.Work.Source + ":" + h.Work.ID
-				a, ok := byKey[key]
-				if !ok {
-					a = &acc{work: h.Work}
-					byKey[key] = a
-					order = append(order, key)
-				}
-				a.score += 1 / float64(60+h.Rank) // reciprocal rank fusion
-			}
-		}
-		if first != nil {
-			failed++
-			cfg.warn(fmt.Sprintf("literature source %d: %d of %d searches failed, e.g. %s", i+1, n, len(qs), clip(first.Error(), 300)))
-		}
-	}
-	if len(byKey) == 0 && failed > 0 {
-		// Ideas can still be made from the papers alone; the result says
-		// that no related work was found.
-		cfg.warn("no related work retrieved: the ideas rest on the papers alone")
-	}
-	works := make([]*acc, 0, len(order))
-	for _, k := range order {
-		works = append(works, byKey[k])
-	}
-	sortStable(works, func(a, b *acc) bool { return a.score > b.score })
-	var out []lit.Work
-	for _, a := range works[:min(cfg.Works, len(works))] {
-		w := a.work
-		w.Abstract = clip(w.Abstract, 600)
-		out = append(out, w)
-	}
-	return out, nil
-}
 
 // proposal is what the generator returns: only what the proposer decides.
 // Ids, novelty, reviews, scores and ranks are added later.
@@ -534,16 +455,12 @@ func review(ctx context.Context, cfg Config, idea Idea) (*Review, error) {
 	shown := idea
 	shown.Novelty, shown.Review = nil, nil
 	text, _ := json.MarshalIndent(shown, "", "  ")
-	var closest []Closest
-	if idea.Novelty != nil {
-		closest = idea.Novelty.Closest
-	}
 	schema, err := reviewSchema()
 	if err != nil {
 		return nil, err
 	}
 	req := llm.Request{System: render("system.md", nil), Messages: []llm.Message{llm.UserText(render("review.md", map[string]any{
-		"Idea": string(text), "Closest": closest, "Task": cfg.Task,
+		"Idea": string(text), "Novelty": idea.Novelty, "Task": cfg.Task,
 	}))}}
 	r, err := ask(ctx, cfg.Model, req, "review_idea", "Give your review of the idea.", schema, cfg.Retries, func(r *Review) error {
 		_, problems := repairReview(*r)

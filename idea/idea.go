@@ -63,19 +63,6 @@ type Idea struct {
 	Fallback bool `json:"fallback,omitempty"`
 }
 
-// Novelty is the check against the literature index: the closest prior
-// works and how close they are (0 = nothing like it, 1 = the same).
-type Novelty struct {
-	Score   float64   `json:"score"`
-	Closest []Closest `json:"closest"`
-}
-
-// Closest is a prior work close to an idea.
-type Closest struct {
-	Work       lit.Work `json:"work"`
-	Similarity float64  `json:"similarity"`
-}
-
 // Criteria are what the reviewer scores, from MLR-Copilot's review plus
 // feasibility.
 var Criteria = []string{"clarity", "validity", "rigor", "innovativeness", "generalizability", "feasibility"}
@@ -118,6 +105,11 @@ type Result struct {
 	Elements  Elements   `json:"elements"`
 	Queries   []string   `json:"queries"`
 	Retrieved []lit.Work `json:"retrieved"`
+	// Relevance is the model's verdict on each work the searches found,
+	// in retrieval order: the relevant ones are Retrieved. Empty when no
+	// work was found, or when the verdicts were invalid (then Retrieved is
+	// the retrieval order and a warning says so).
+	Relevance []Relevance `json:"relevance,omitempty"`
 	// Ideas are ranked, best first.
 	Ideas []Idea `json:"ideas"`
 	// Feedback is what the person said at the gate, in order.

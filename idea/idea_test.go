@@ -71,10 +71,32 @@ func reviewArgs(feasibility int) map[string]any {
 		"feasibility": j(feasibility), "summary": "fine"}
 }
 
+func verdict(work string, relevant bool) map[string]any {
+	return map[string]any{"work": work, "relevant": relevant, "reason": "judged"}
+}
+
+func decision(d string, queries []string, reason string, closest ...string) scripted.Response {
+	var c []any
+	for _, w := range closest {
+		c = append(c, map[string]any{"work": w, "how": "does the same with other features"})
+	}
+	if c == nil {
+		c = []any{}
+	}
+	if queries == nil {
+		queries = []string{}
+	}
+	return call("novelty_decision", map[string]any{"decision": d, "queries": queries, "closest": c, "reason": reason})
+}
+
 func TestGenerate(t *testing.T) {
 	m := scripted.New("s", []scripted.Response{
 		call("research_elements", map[string]any{"research_tasks": []string{"predict relatedness of sentence pairs"},
 			"research_gaps": []string{"lexical overlap ignores paraphrase"}, "keywords": []string{"semantic relatedness", "character n-gram similarity"}}),
+		call("search_queries", map[string]any{"queries": []string{"sentence relatedness embeddings", "graph neural similarity"}}),
+		// The graph work shares a word with a query: judged off-topic, it is
+		// not shown to the proposer.
+		call("judge_relevance", map[string]any{"verdicts": []any{verdict("index:2401.00001", true), verdict("index:2401.00003", false), verdict("index:2401.00002", true)}}),
 		// The first proposal cites a work that was not retrieved: it is sent back.
 		call("propose_ideas", map[string]any{"ideas": []any{ideaArgs("Invented", "x", "9999.99999")}}),
 		call("propose_ideas", map[string]any{"ideas": []any{
@@ -82,6 +104,13 @@ func TestGenerate(t *testing.T) {
 			ideaArgs("Char n-gram and embedding fusion", "Fusing character n-gram similarity with embeddings raises Spearman", "2401.00001"),
 			ideaArgs("Contrastive fine-tuning on the training pairs", "Contrastive training on task pairs beats fixed features", "2401.00001"),
 		}}),
+		// Novelty of idea-1 (idea-2 merged into it): two rounds.
+		call("novelty_queries", map[string]any{"queries": []string{"character n-gram embedding fusion"}}),
+		decision("search_more", []string{"n-gram similarity relatedness"}, ""),
+		decision("incremental", nil, "n-gram baselines and embeddings exist; fusing them is a small step", "index:2401.00002"),
+		// Novelty of idea-3: one round.
+		call("novelty_queries", map[string]any{"queries": []string{"contrastive sentence embeddings relatedness"}}),
+		decision("known", nil, "contrastive sentence embeddings for relatedness exist", "index:2401.00001"),
 		call("review_idea", reviewArgs(2)),
 		call("review_idea", reviewArgs(5)),
 	})
@@ -93,11 +122,27 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(m.Requests()); got != 5 {
-		t.Errorf("model called %d times, want 5", got)
+	if got := len(m.Requests()); got != 12 {
+		t.Errorf("model called %d times, want 12", got)
+	}
+	// The queries are the model's short phrases, then the keywords.
+	if got, want := strings.Join(res.Queries, "|"), "sentence relatedness embeddings|graph neural similarity|semantic relatedness|character n-gram similarity"; got != want {
+		t.Errorf("queries %s, want %s", got, want)
+	}
+	// The off-topic work was judged, recorded and kept from the proposer.
+	if len(res.Retrieved) != 2 || len(res.Relevance) != 3 {
+		t.Fatalf("retrieved %v, relevance %v", res.Retrieved, res.Relevance)
+	}
+	for _, w := range res.Retrieved {
+		if w.ID == "2401.00003" {
+			t.Errorf("the off-topic work reached the proposer")
+		}
+	}
+	if p := m.Requests()[3]; strings.Contains(p.Messages[0].Text(), "Graph neural networks") || !strings.Contains(p.Messages[0].Text(), "Character n-gram features") {
+		t.Errorf("the proposer's prompt:\n%s", p.Messages[0].Text())
 	}
 	// The invalid proposal went back with the reason.
-	retry := m.Requests()[2]
+	retry := m.Requests()[4]
 	last := retry.Messages[len(retry.Messages)-1]
 	if last.Content[0].ToolResult == nil || !strings.Contains(last.Content[0].ToolResult.Content, `idea 1 (Invented) cites "index:9999.99999"`) ||
 		!strings.Contains(last.Content[0].ToolResult.Content, "valid citations: [index:") {
@@ -113,6 +158,28 @@ func TestGenerate(t *testing.T) {
 	merged := res.Ideas[1]
 	if len(merged.MergedFrom) != 1 || len(merged.BuildsOn) != 2 {
 		t.Errorf("merged idea: from %v, builds on %v", merged.MergedFrom, merged.BuildsOn)
+	}
+	// The novelty checks: queries, hits per round and the decision with
+	// the closest works, as the model gave them.
+	byTitle := map[string]Idea{}
+	for _, i := range res.Ideas {
+		byTitle[i.Title] = i
+	}
+	n := byTitle["Char n-gram plus embedding fusion"].Novelty
+	if n == nil || n.Decision != Incremental || len(n.Rounds) != 2 || n.Rounds[0].Queries[0] != "character n-gram embedding fusion" ||
+		len(n.Rounds[0].Hits) != 2 || len(n.Rounds[1].Hits) != 0 || len(n.Closest) != 1 || n.Closest[0].Work.ID != "2401.00002" || n.Closest[0].Work.Title == "" {
+		t.Errorf("novelty of the fusion idea: %+v", n)
+	}
+	if n := byTitle["Contrastive fine-tuning on the training pairs"].Novelty; n == nil || n.Decision != Known || n.Score != 0 || len(n.Rounds) != 1 {
+		t.Errorf("novelty of the contrastive idea: %+v", n)
+	}
+	// The second round's request shows that nothing new was found; the
+	// reviewer sees the decision.
+	if got := m.Requests()[7].Messages; !strings.Contains(got[len(got)-1].Text(), "Round 2 of 3") || !strings.Contains(got[len(got)-1].Text(), "no work not seen before") {
+		t.Errorf("round 2 request: %s", got[len(got)-1].Text())
+	}
+	if got := m.Requests()[10].Messages[0].Text(); !strings.Contains(got, "Decision: incremental") || !strings.Contains(got, "index:2401.00002") {
+		t.Errorf("the reviewer does not see the novelty check:\n%s", got)
 	}
 	for _, i := range res.Ideas {
 		if i.Novelty == nil || len(i.Novelty.Closest) == 0 || i.Review == nil {
@@ -137,7 +204,9 @@ func TestGenerate(t *testing.T) {
 		t.Fatalf("read back: %v %+v", err, back)
 	}
 	md := Markdown(res)
-	for _, want := range []string{"| 1 | Contrastive fine-tuning on the training pairs |", "index:2401.00001", "**Novelty check**", "| feasibility | 5 | because |"} {
+	for _, want := range []string{"| 1 | Contrastive fine-tuning on the training pairs |", "index:2401.00001", "**Novelty check: known.**", "**Novelty check: incremental.**",
+		"Round 2, searched: n-gram similarity relatedness — 0 new work(s)", "- index:2401.00002 — Character n-gram features for textual similarity: does the same",
+		"Judged off-topic and not shown to the proposer:", "| feasibility | 5 | because |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("ideas.md lacks %q", want)
 		}
@@ -155,7 +224,13 @@ func TestInvalidOutputDegrades(t *testing.T) {
 	badReview := reviewArgs(3)
 	badReview["clarity"] = map[string]any{"score": 82, "reason": "because"}
 	rv := call("review_idea", badReview)
-	m := scripted.New("s", []scripted.Response{badElements, badElements, badElements, badProposal, badProposal, badProposal, rv, rv, rv})
+	sq := call("search_queries", map[string]any{"queries": []string{"semantic relatedness of sentence pairs with many many extra words", "char n-grams"}})
+	// A verdict for a work that was not retrieved, none for the others.
+	badJudge := call("judge_relevance", map[string]any{"verdicts": []any{verdict("index:9999.99999", true)}})
+	nq := call("novelty_queries", map[string]any{"queries": []string{"character n-gram fusion"}})
+	badDecision := decision("known", nil, "it exists", "index:9999.99999")
+	m := scripted.New("s", []scripted.Response{badElements, badElements, badElements, sq, sq, sq, badJudge, badJudge, badJudge,
+		badProposal, badProposal, badProposal, nq, badDecision, badDecision, badDecision, rv, rv, rv})
 	ix := &fakeIndex{works: works}
 	var told []string
 	res, err := Generate(context.Background(), Config{Model: m, Papers: []Paper{{ID: "p", Title: "Semantic relatedness"}}, Sources: []lit.Source{ix}, Index: ix,
@@ -176,8 +251,21 @@ func TestInvalidOutputDegrades(t *testing.T) {
 	if len(res.Elements.Tasks) == 0 {
 		t.Errorf("research tasks not filled in")
 	}
+	// The long query was dropped, the short one kept; the invalid verdicts
+	// kept every work in retrieval order; the invalid decision left the
+	// idea unchecked.
+	if got := strings.Join(res.Queries, "|"); got != "char n-grams|semantic relatedness|character n-gram" {
+		t.Errorf("queries %s", got)
+	}
+	if len(res.Relevance) != 0 || len(res.Retrieved) != 2 {
+		t.Errorf("relevance %v, retrieved %d", res.Relevance, len(res.Retrieved))
+	}
+	if n := i.Novelty; n == nil || n.Decision != Unchecked || len(n.Rounds) != 1 || len(n.Rounds[0].Hits) == 0 {
+		t.Errorf("novelty %+v", n)
+	}
 	all := strings.Join(res.Warnings, "\n")
-	for _, want := range []string{"research_tasks", `cites "index:9999.99999"`, "valid citations: [index:", "no title", "marked uncited", "clarity score 82 is outside 1..5", "clamped to 5"} {
+	for _, want := range []string{"research_tasks", `cites "index:9999.99999"`, "valid citations: [index:", "no title", "marked uncited", "clarity score 82 is outside 1..5", "clamped to 5",
+		"search_queries", "has 10 words", "judge_relevance", "every retrieved work is kept, in retrieval order", "novelty of idea-1", "left unchecked", `closest work "index:9999.99999" was not among the works seen`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("warnings lack %q:\n%s", want, all)
 		}

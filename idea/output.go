@@ -63,7 +63,7 @@ func Markdown(res *Result) string {
 	for _, i := range res.Ideas {
 		nov, feas := "–", "–"
 		if i.Novelty != nil {
-			nov = fmt.Sprintf("%.2f", i.Novelty.Score)
+			nov = i.Novelty.Decision
 		}
 		if i.Review != nil {
 			feas = fmt.Sprint(i.Review.Feasibility.Score)
@@ -92,11 +92,8 @@ func Markdown(res *Result) string {
 		} else if i.Uncited {
 			b.WriteString("- **uncited**: the idea cites none of the retrieved works; its claims rest on the papers alone\n")
 		}
-		if i.Novelty != nil && len(i.Novelty.Closest) > 0 {
-			fmt.Fprintf(&b, "\n**Novelty check** (score %.2f): closest prior work\n\n", i.Novelty.Score)
-			for _, c := range i.Novelty.Closest {
-				fmt.Fprintf(&b, "- %s:%s (similarity %.2f) — %s\n", c.Work.Source, c.Work.ID, c.Similarity, c.Work.Title)
-			}
+		if i.Novelty != nil {
+			b.WriteString(NoveltyMarkdown(i.Novelty))
 		}
 		if r := i.Review; r != nil {
 			b.WriteString("\n**Review**\n\n| criterion | score | reason |\n|---|---|---|\n")
@@ -113,9 +110,46 @@ func Markdown(res *Result) string {
 		b.WriteString("\n## Warnings\n\nParts of the model's answers broke a rule and were repaired or dropped:\n\n")
 		list(&b, res.Warnings)
 	}
-	b.WriteString("\n## Retrieved related work\n\n")
+	fmt.Fprintf(&b, "\n## Retrieved related work\n\nQueries: %s\n\n", strings.Join(res.Queries, "; "))
 	for _, w := range res.Retrieved {
 		fmt.Fprintf(&b, "- %s:%s (%d) — %s\n", w.Source, w.ID, w.Year, w.Title)
+	}
+	var dropped []Relevance
+	for _, r := range res.Relevance {
+		if !r.Relevant {
+			dropped = append(dropped, r)
+		}
+	}
+	if len(dropped) > 0 {
+		b.WriteString("\nJudged off-topic and not shown to the proposer:\n\n")
+		for _, r := range dropped {
+			fmt.Fprintf(&b, "- %s — %s: %s\n", r.Work, r.Title, r.Reason)
+		}
+	}
+	return b.String()
+}
+
+// NoveltyMarkdown renders a novelty check: the decision and its reason,
+// the closest works, and each round's queries and hits.
+func NoveltyMarkdown(n *Novelty) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n**Novelty check: %s.** %s\n", n.Decision, n.Reason)
+	if len(n.Closest) > 0 {
+		b.WriteString("\nClosest prior work:\n\n")
+		for _, c := range n.Closest {
+			fmt.Fprintf(&b, "- %s:%s — %s: %s\n", c.Work.Source, c.Work.ID, c.Work.Title, c.How)
+		}
+	}
+	for r, round := range n.Rounds {
+		fmt.Fprintf(&b, "\nRound %d, searched: %s — %d new work(s)", r+1, strings.Join(round.Queries, "; "), len(round.Hits))
+		if len(round.Hits) > 0 {
+			b.WriteString(":\n\n")
+			for _, w := range round.Hits {
+				fmt.Fprintf(&b, "- %s:%s — %s\n", w.Source, w.ID, w.Title)
+			}
+		} else {
+			b.WriteString("\n")
+		}
 	}
 	return b.String()
 }

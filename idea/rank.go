@@ -1,61 +1,10 @@
 package idea
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
-
-	"github.com/mlrc/mlrc/lit"
 )
-
-// stopwords are left out of similarity and queries.
-var stopwords = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`a an and are as at be by can do does for from has have how in into is it its of on or
-		our that the their these this those to use used using via we what when which while with without more less than
-		not no may will would should could between over under both each other such so than then also based new approach
-		method methods model models paper propose proposed show shows study task tasks results result`) {
-		stopwords[w] = true
-	}
-}
-
-// contentWords returns the first n lower-cased content words of s.
-func contentWords(s string, n int) []string {
-	var out []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' }) {
-		w = strings.Trim(w, "-")
-		if len(w) < 3 || stopwords[w] {
-			continue
-		}
-		out = append(out, w)
-		if n > 0 && len(out) >= n {
-			break
-		}
-	}
-	return out
-}
-
-func wordSet(s string) map[string]bool {
-	set := map[string]bool{}
-	for _, w := range contentWords(s, 0) {
-		set[stem(w)] = true
-	}
-	return set
-}
-
-// stem is a crude suffix stripper, enough to match "networks" with
-// "network" and "learning" with "learned".
-func stem(w string) string {
-	for _, suf := range []string{"ations", "ation", "ings", "ing", "ies", "ed", "es", "s"} {
-		if len(w) > len(suf)+3 && strings.HasSuffix(w, suf) {
-			return w[:len(w)-len(suf)]
-		}
-	}
-	return w
-}
 
 // jaccard is the overlap of two word sets.
 func jaccard(a, b map[string]bool) float64 {
@@ -69,47 +18,6 @@ func jaccard(a, b map[string]bool) float64 {
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
-}
-
-// containment is the share of a's words found in b.
-func containment(a, b map[string]bool) float64 {
-	if len(a) == 0 {
-		return 0
-	}
-	inter := 0
-	for w := range a {
-		if b[w] {
-			inter++
-		}
-	}
-	return float64(inter) / float64(len(a))
-}
-
-// novelty searches the index with the idea's title and hypothesis and
-// measures how much of the idea's wording the closest works already hold.
-func novelty(ctx context.Context, index lit.Source, idea Idea) (*Novelty, error) {
-	if index == nil {
-		return nil, nil
-	}
-	query := idea.Title + " " + idea.Hypothesis
-	hits, err := index.Search(ctx, strings.Join(contentWords(query, 16), " "), 5)
-	if err != nil {
-		return nil, err
-	}
-	ideaWords := wordSet(idea.Title + " " + idea.Hypothesis + " " + idea.Method)
-	n := &Novelty{Score: 1}
-	for _, h := range hits {
-		sim := containment(ideaWords, wordSet(h.Work.Title+" "+h.Work.Abstract))
-		n.Closest = append(n.Closest, Closest{Work: lit.Work{ID: h.Work.ID, Source: h.Work.Source, Title: h.Work.Title, Year: h.Work.Year}, Similarity: round2(sim)})
-	}
-	sort.SliceStable(n.Closest, func(i, j int) bool { return n.Closest[i].Similarity > n.Closest[j].Similarity })
-	if len(n.Closest) > 0 {
-		n.Score = round2(1 - n.Closest[0].Similarity)
-	}
-	if len(n.Closest) > 3 {
-		n.Closest = n.Closest[:3]
-	}
-	return n, nil
 }
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
@@ -189,7 +97,7 @@ func describe(i Idea) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d. %s  (score %.2f", i.Rank, i.Title, i.Score)
 	if i.Novelty != nil {
-		fmt.Fprintf(&b, ", novelty %.2f", i.Novelty.Score)
+		fmt.Fprintf(&b, ", novelty: %s", i.Novelty.Decision)
 	}
 	b.WriteString(")\n")
 	fmt.Fprintf(&b, "   hypothesis: %s\n", i.Hypothesis)

@@ -57,6 +57,10 @@ func ask[T any](ctx context.Context, m Model, req llm.Request, name, description
 		return nil, fmt.Errorf("schema for %s: %w", name, err)
 	}
 	tool := llm.Tool{Name: name, Description: description, Parameters: raw, Strict: true}
+	// The corrections appended below must not write into the caller's
+	// backing array: a caller that goes on with the conversation (the
+	// novelty check) appends its own messages there.
+	req.Messages = slices.Clip(req.Messages)
 	var problems []string
 	var last *T
 	for attempt := 0; attempt <= retries; attempt++ {

@@ -122,6 +122,30 @@ type Idea struct {
 	// Scores are the reviewer's scores, criterion → 1..5.
 	Scores   map[string]int
 	BuildsOn []Ref
+	// NoveltyCheck is the model's check against the literature; nil when
+	// the idea has none (then Novelty is shown).
+	NoveltyCheck *NoveltyCheck
+}
+
+// NoveltyCheck is how an idea's novelty was checked: the decision (novel,
+// incremental, known or unchecked) and its reason, the closest works, and
+// the searches of each round with what they found.
+type NoveltyCheck struct {
+	Decision, Reason string
+	Closest          []NoveltyWork
+	Rounds           []NoveltyRound
+}
+
+// NoveltyWork is a prior work close to an idea and how it relates.
+type NoveltyWork struct {
+	Ref
+	How string
+}
+
+// NoveltyRound is one round of searches of a novelty check.
+type NoveltyRound struct {
+	Queries []string
+	Hits    []Ref
 }
 
 // Ref is a work an idea builds on.

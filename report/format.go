@@ -32,6 +32,14 @@ func novelty(v float64) string {
 	return num(v)
 }
 
+// ideaNovelty is an idea's novelty: the check's decision, or the score.
+func ideaNovelty(i Idea) string {
+	if i.NoveltyCheck != nil {
+		return i.NoveltyCheck.Decision
+	}
+	return novelty(i.Novelty)
+}
+
 // optNum formats a metric that may be missing (a failed run).
 func optNum(v *float64, missing string) string {
 	if v == nil {

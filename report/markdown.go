@@ -98,7 +98,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 	fmt.Fprintf(b, "### %s\n\n", mdInline(c.Title))
 	fmt.Fprintf(b, "**Hypothesis**\n\n%s\n\n", mdText(orDash(c.Hypothesis)))
 	fmt.Fprintf(b, "**Method**\n\n%s\n\n", mdText(orDash(c.Method)))
-	fmt.Fprintf(b, "**Score** %s · **novelty** %s\n\n", num(c.Score), novelty(c.Novelty))
+	fmt.Fprintf(b, "**Score** %s · **novelty** %s\n\n", num(c.Score), mdInline(ideaNovelty(c)))
 	if len(c.BuildsOn) > 0 {
 		b.WriteString("**Builds on**\n\n")
 		for _, r := range c.BuildsOn {
@@ -106,6 +106,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 		}
 		b.WriteString("\n")
 	}
+	mdNovelty(b, c.NoveltyCheck)
 	header := append([]string{"", "Rank", "Idea", "Score", "Novelty"}, escapeAll(v.Criteria)...)
 	rows := [][]string{ideaRow(v, c, "**chosen**")}
 	for _, a := range v.Alternatives {
@@ -117,8 +118,36 @@ func mdIdeas(b *strings.Builder, v *view) {
 	}
 }
 
+// mdNovelty renders the chosen idea's novelty check: decision, reason,
+// closest works, and each round's searches and hits.
+func mdNovelty(b *strings.Builder, n *NoveltyCheck) {
+	if n == nil {
+		return
+	}
+	fmt.Fprintf(b, "**Novelty check: %s.** %s\n\n", mdInline(n.Decision), mdText(orDash(n.Reason)))
+	if len(n.Closest) > 0 {
+		b.WriteString("Closest prior work:\n\n")
+		for _, c := range n.Closest {
+			fmt.Fprintf(b, "- %s (%s %s): %s\n", mdInline(c.Title), mdInline(c.Source), mdCode(c.ID), mdInline(c.How))
+		}
+		b.WriteString("\n")
+	}
+	for i, r := range n.Rounds {
+		fmt.Fprintf(b, "Round %d searched %s: %d new work(s)", i+1, mdInline(strings.Join(r.Queries, "; ")), len(r.Hits))
+		if len(r.Hits) == 0 {
+			b.WriteString("\n\n")
+			continue
+		}
+		b.WriteString("\n\n")
+		for _, h := range r.Hits {
+			fmt.Fprintf(b, "- %s (%s %s)\n", mdInline(h.Title), mdInline(h.Source), mdCode(h.ID))
+		}
+		b.WriteString("\n")
+	}
+}
+
 func ideaRow(v *view, i Idea, mark string) []string {
-	row := []string{mark, rank(i.Rank), mdInline(i.Title), num(i.Score), novelty(i.Novelty)}
+	row := []string{mark, rank(i.Rank), mdInline(i.Title), num(i.Score), mdInline(ideaNovelty(i))}
 	for _, c := range v.Criteria {
 		row = append(row, scoreOf(i, c))
 	}

@@ -123,6 +123,12 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 		return nil, err
 	}
 	defer closeIndex()
+	if isRehearsal(name) && len(sources) > 0 {
+		// The script answers a run without related work: searching would
+		// ask it for queries, verdicts and novelty checks it does not have.
+		sources, index = nil, nil
+		fmt.Fprintln(a.env.Stdout, "rehearsal: the literature is not searched (the script answers a run without related work)")
+	}
 	if err := s.run.BeginPhase(ctx, "idea"); err != nil {
 		return nil, err
 	}

@@ -48,6 +48,52 @@ func proposeFromPrompt(req fakeserver.Request) fakeserver.Reply {
 	return fakeserver.Reply{Response: &scripted.Response{ToolCalls: []scripted.ToolCall{{Name: "propose_ideas", Arguments: map[string]any{"ideas": ideas}}}}}
 }
 
+var listedWork = regexp.MustCompile(`(?m)^- \[([^\]\s]+)\] (.+?)(?: \(\d{4}\))?$`)
+
+// promptText is the text of a Chat Completions request's messages.
+func promptText(req fakeserver.Request) string {
+	var body struct {
+		Messages []struct {
+			Content any `json:"content"`
+		} `json:"messages"`
+	}
+	json.Unmarshal(req.Raw, &body)
+	var b strings.Builder
+	for _, m := range body.Messages {
+		if s, ok := m.Content.(string); ok {
+			b.WriteString(s + "\n")
+		}
+	}
+	return b.String()
+}
+
+// judgeFromPrompt judges the listed works on their titles: relevant when
+// the title speaks of meaning, similarity or sentences.
+func judgeFromPrompt(req fakeserver.Request) fakeserver.Reply {
+	var verdicts []any
+	for _, m := range listedWork.FindAllStringSubmatch(promptText(req), -1) {
+		title := strings.ToLower(m[2])
+		on := false
+		for _, w := range []string{"semantic", "similar", "relatedness", "sentence", "embedding", "paraphrase"} {
+			on = on || strings.Contains(title, w)
+		}
+		verdicts = append(verdicts, map[string]any{"work": m[1], "relevant": on, "reason": "judged on the title"})
+	}
+	return tool("judge_relevance", map[string]any{"verdicts": verdicts})
+}
+
+// decideFromPrompt decides "incremental", citing the first work the
+// novelty searches listed.
+func decideFromPrompt(req fakeserver.Request) fakeserver.Reply {
+	m := listedWork.FindStringSubmatch(promptText(req))
+	closest := []any{}
+	if m != nil {
+		closest = append(closest, map[string]any{"work": m[1], "how": "scores sentence pairs the same way"})
+	}
+	return tool("novelty_decision", map[string]any{"decision": "incremental", "queries": []string{}, "closest": closest,
+		"reason": "close work on sentence similarity exists"})
+}
+
 func reviewReply(feasibility int) fakeserver.Reply {
 	j := func(s int) map[string]any { return map[string]any{"score": s, "reason": "as argued"} }
 	return tool("review_idea", map[string]any{"clarity": j(4), "validity": j(4), "rigor": j(3), "innovativeness": j(3),
@@ -79,7 +125,18 @@ func TestIdeaOnSemrel(t *testing.T) {
 			"research_gaps":  []string{"lexical overlap baselines ignore paraphrase and word order", "few methods for low-resource languages"},
 			"keywords":       []string{"semantic textual relatedness", "sentence similarity", "sentence embeddings"},
 		}),
+		tool("search_queries", map[string]any{"queries": []string{"semantic textual relatedness", "sentence similarity regression", "paraphrase detection"}}),
+		fakeserver.Reply{Dynamic: judgeFromPrompt},
 		fakeserver.Reply{Dynamic: proposeFromPrompt},
+		// The novelty check of each idea: first searches, then (the first
+		// idea) one more round, then a decision citing a work seen.
+		tool("novelty_queries", map[string]any{"queries": []string{"character n-gram embedding fusion"}}),
+		tool("novelty_decision", map[string]any{"decision": "search_more", "queries": []string{"lexical and semantic similarity features"}, "closest": []any{}, "reason": ""}),
+		fakeserver.Reply{Dynamic: decideFromPrompt},
+		tool("novelty_queries", map[string]any{"queries": []string{"ranking loss sentence similarity"}}),
+		fakeserver.Reply{Dynamic: decideFromPrompt},
+		tool("novelty_queries", map[string]any{"queries": []string{"gradient boosting pairwise text features"}}),
+		fakeserver.Reply{Dynamic: decideFromPrompt},
 		reviewReply(5), reviewReply(2), reviewReply(4),
 	)
 	defer srv.Close()
@@ -90,8 +147,8 @@ func TestIdeaOnSemrel(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	reqs := srv.Requests()
-	if len(reqs) != 6 {
-		t.Fatalf("%d model calls, want 6", len(reqs))
+	if len(reqs) != 15 {
+		t.Fatalf("%d model calls, want 15\n%s", len(reqs), r.stdout)
 	}
 	// The paper's body, under a section name of its own, reaches the model.
 	if body := string(reqs[0].Raw); !strings.Contains(body, "Tracks: (a) supervised, (b) unsupervised, (c) crosslingual") {
@@ -100,7 +157,7 @@ func TestIdeaOnSemrel(t *testing.T) {
 	if body := string(reqs[1].Raw); !strings.Contains(body, "do not match the schema") {
 		t.Errorf("the retry does not carry the validation error:\n%.1500s", body)
 	}
-	if body := string(reqs[2].Raw); !strings.Contains(body, "data/train.csv") || !strings.Contains(body, "no new data collection") {
+	if body := string(reqs[4].Raw); !strings.Contains(body, "data/train.csv") || !strings.Contains(body, "no new data collection") {
 		t.Errorf("the generator was not told the task's constraints:\n%.3000s", body)
 	}
 	m := regexp.MustCompile(`ideas: (\S+ideas\.json)`).FindStringSubmatch(r.stdout)
@@ -148,8 +205,59 @@ func TestIdeaOnSemrel(t *testing.T) {
 			relevant++
 		}
 	}
-	if relevant < 3 {
+	if relevant < 2 || 2*relevant < len(res.Retrieved) {
 		t.Errorf("only %d of %d retrieved works look relevant", relevant, len(res.Retrieved))
+	}
+	// Each work the proposer saw was judged relevant; the others were
+	// judged and dropped.
+	judged := map[string]bool{}
+	dropped := 0
+	for _, r := range res.Relevance {
+		judged[r.Work] = r.Relevant
+		if !r.Relevant {
+			dropped++
+		}
+	}
+	for _, w := range res.Retrieved {
+		if !judged[w.Source+":"+w.ID] {
+			t.Errorf("%s reached the proposer without a relevant verdict", w.ID)
+		}
+	}
+	if len(res.Retrieved) == 0 || dropped == 0 || res.Queries[0] != "semantic textual relatedness" {
+		t.Errorf("retrieved %d, dropped %d, queries %v", len(res.Retrieved), dropped, res.Queries)
+	}
+	// The novelty checks are recorded: queries, hits per round, decision
+	// and the closest work, drawn from the hits.
+	for n, i := range res.Ideas {
+		nv := i.Novelty
+		if nv == nil || nv.Decision != idea.Incremental || len(nv.Rounds) == 0 || len(nv.Closest) != 1 {
+			t.Fatalf("idea %d novelty: %+v", n, nv)
+		}
+		hit := false
+		for _, r := range nv.Rounds {
+			for _, h := range r.Hits {
+				hit = hit || (h.ID == nv.Closest[0].Work.ID && h.Title != "")
+			}
+		}
+		if !hit || nv.Closest[0].How == "" {
+			t.Errorf("idea %d: the closest work %+v is not among its hits", n, nv.Closest[0])
+		}
+	}
+	var two *idea.Novelty
+	for _, i := range res.Ideas {
+		if strings.HasPrefix(i.Title, "Character n-gram") {
+			two = i.Novelty
+		}
+	}
+	if two == nil || len(two.Rounds) != 2 || two.Rounds[1].Queries[0] != "lexical and semantic similarity features" || len(two.Rounds[0].Hits) == 0 {
+		t.Errorf("the two-round check: %+v", two)
+	}
+	md, _ := os.ReadFile(filepath.Join(filepath.Dir(m[1]), "ideas.md"))
+	for _, want := range []string{"**Novelty check: incremental.** close work on sentence similarity exists", "Round 1, searched: character n-gram embedding fusion",
+		"Round 2, searched: lexical and semantic similarity features", "Judged off-topic and not shown to the proposer", "scores sentence pairs the same way"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("ideas.md lacks %q", want)
+		}
 	}
 	if res.Task != "semrel" || res.Papers[0].Title == "" {
 		t.Errorf("task %q, papers %+v", res.Task, res.Papers)

@@ -184,16 +184,28 @@ func (a *app) embedder(name string) (lit.Embedder, error) {
 }
 
 func (a *app) litBenchCommand(path func() string) *cobra.Command {
-	var corpus string
+	var corpus, labelsFile, embedModel string
 	var runs int
 	cmd := &cobra.Command{
-		Use:   "bench [--corpus FILE] [--runs N]",
-		Short: "Time searches of the index; with --corpus, build a fresh index of FILE first and time that too",
-		Args:  cobra.NoArgs,
+		Use:   "bench [--corpus FILE] [--runs N] [--labels FILE] [--embed-model M]",
+		Short: "Time searches of the index and measure their precision at 10 on labelled queries; with --corpus, build a fresh index of FILE first",
+		Long: `Time searches of the index, then score the labelled queries (built in: 23 queries over the
+shared arXiv corpus, see lit/labels/README.md; or --labels FILE): precision at 10 and reciprocal
+rank per query and their means, for BM25 on the short phrases, for BM25 on the same needs written
+as research-gap sentences (how the idea phase used to search), and, with --embed-model when the
+index holds that model's vectors, for the hybrid search.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if runs < 1 {
 				return usageError("--runs %d: want at least 1", runs)
+			}
+			labels := lit.ArxivLabels()
+			if labelsFile != "" {
+				var err error
+				if labels, err = lit.ReadLabels(labelsFile); err != nil {
+					return usageError("--labels: %w", err)
+				}
 			}
 			var ix *lit.Index
 			if corpus != "" {
@@ -237,12 +249,79 @@ func (a *app) litBenchCommand(path func() string) *cobra.Command {
 			}
 			fmt.Fprintf(a.env.Stdout, "search (top %d of %d works, %d queries × %d runs): %s\n",
 				lit.DefaultK, n, len(lit.BenchQueries), runs, res)
-			return nil
+			return a.printQuality(ctx, ix, labels, embedModel)
 		},
 	}
 	cmd.Flags().StringVar(&corpus, "corpus", "", "JSONL corpus to index into a temporary index (e.g. ../shared/corpus/arxiv-ml-abstracts.jsonl.gz)")
 	cmd.Flags().IntVar(&runs, "runs", 5, "times each query is run")
+	cmd.Flags().StringVar(&labelsFile, "labels", "", `labelled queries, JSON {"queries": [{"query", "relevant": [ids]}]} (default: the built-in labels over the shared arXiv corpus)`)
+	cmd.Flags().StringVar(&embedModel, "embed-model", "", "also score the hybrid search with this model's vectors (after mlrc lit embed)")
 	return cmd
+}
+
+// printQuality prints precision at 10 and reciprocal rank of the labelled
+// queries: per query for BM25, and the means for each way of searching.
+func (a *app) printQuality(ctx context.Context, ix *lit.Index, labels *lit.Labels, embedModel string) error {
+	type method struct {
+		name   string
+		text   func(lit.LabelledQuery) string
+		search lit.Searcher
+	}
+	methods := []method{{"bm25", lit.QueryText, ix.Search}, {"bm25, gap sentences", lit.GapText, ix.Search}}
+	if embedModel != "" {
+		e, err := a.embedder(embedModel)
+		if err != nil {
+			return usageError("%w", err)
+		}
+		if n, err := ix.Vectors(ctx, embedModel); err != nil {
+			return err
+		} else if n == 0 {
+			fmt.Fprintf(a.env.Stdout, "hybrid: no vectors from %s in the index (run mlrc lit embed --model %s): not scored\n", embedModel, embedModel)
+		} else {
+			methods = append(methods, method{"hybrid " + embedModel, lit.QueryText, func(ctx context.Context, q string, k int) ([]lit.Hit, error) {
+				return ix.SearchHybrid(ctx, q, k, e, embedModel)
+			}})
+		}
+	}
+	var results []lit.Quality
+	for _, m := range methods {
+		q, err := lit.Evaluate(ctx, ix, labels, lit.DefaultK, m.text, m.search)
+		if err != nil {
+			return err
+		}
+		results = append(results, q)
+	}
+	if len(results[0].Queries) == 0 {
+		fmt.Fprintf(a.env.Stdout, "quality: none of the %d labelled queries' relevant works is in this index (the labels are over %s): build it with mlrc lit index ../shared/corpus/arxiv-ml-abstracts.jsonl.gz\n",
+			len(labels.Queries), labels.Corpus)
+		return nil
+	}
+	fmt.Fprintf(a.env.Stdout, "\nquality on %d labelled queries (precision at %d, reciprocal rank of the first relevant work):\n", len(results[0].Queries), lit.DefaultK)
+	w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
+	header := "QUERY\tRELEVANT"
+	for _, m := range methods {
+		header += "\tP@10 " + m.name + "\tRR"
+	}
+	fmt.Fprintln(w, header)
+	for i, s := range results[0].Queries {
+		line := fmt.Sprintf("%s\t%d", s.Query, s.Relevant)
+		for _, r := range results {
+			line += fmt.Sprintf("\t%.1f\t%.2f", r.Queries[i].Precision, r.Queries[i].RR)
+		}
+		fmt.Fprintln(w, line)
+	}
+	line := "mean\t"
+	for _, r := range results {
+		line += fmt.Sprintf("\t%.3f\t%.3f", r.MeanPrecision, r.MRR)
+	}
+	fmt.Fprintln(w, line)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if s := results[0].Skipped; s > 0 {
+		fmt.Fprintf(a.env.Stdout, "(%d labelled queries left out: none of their relevant works is in this index)\n", s)
+	}
+	return nil
 }
 
 // openLit opens an existing literature index.

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,12 +153,39 @@ func TestLitBench(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("bench: code %d, stderr %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"build: 3 works in", "works/s", "p50", "p90", "p99"} {
+	for _, want := range []string{"build: 3 works in", "works/s", "p50", "p90", "p99",
+		// The built-in labels are over the arXiv corpus, which this is not.
+		"none of the 23 labelled queries' relevant works is in this index"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("bench output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	// With labels over this corpus: precision at 10 and reciprocal rank per
+	// query and their means, for the phrases and the gap sentences.
+	labels := writeFile(t, "labels.json", litLabels)
+	r = run(t, nil, "lit", "bench", "--corpus", corpus, "--runs", "1", "--labels", labels)
+	if r.code != 0 {
+		t.Fatalf("bench --labels: code %d, stderr %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"quality on 2 labelled queries", "P@10 bm25", "P@10 bm25, gap sentences",
+		`semantic relatedness\s+1\s+0\.1\s+1\.00\s+0\.0\s+0\.00`, `diffusion models molecules\s+1\s+0\.1\s+0\.50`, `mean\s+0\.100\s+0\.750\s+0\.000\s+0\.000`} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("bench --labels output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := run(t, nil, "lit", "bench", "--corpus", corpus, "--labels", writeFile(t, "bad.json", `{"queries": []}`)); r.code != 2 || !strings.Contains(r.stderr, "no queries") {
+		t.Errorf("bad labels: code %d, stderr %s", r.code, r.stderr)
+	}
 }
+
+// litLabels label two queries over litFixture. The second query's relevant
+// work ranks second, after the diffusion survey, which holds two of its
+// words: reciprocal ranks 1 and 0.5. The first query's gap sentence finds
+// nothing.
+const litLabels = `{"queries": [
+ {"query": "semantic relatedness", "gap": "nothing matches these words at all", "relevant": ["arXiv:2501.00001"]},
+ {"query": "diffusion models molecules", "relevant": ["arXiv:2501.00002"]}
+]}`
 
 // mlrc lit embed fills the index with vectors from an OpenAI-compatible
 // /v1/embeddings server; lit search --embed-model fuses them with BM25, so
@@ -210,6 +238,17 @@ func TestLitEmbedAndHybridSearch(t *testing.T) {
 	r = run(t, env, "lit", "search", "molecules chemistry", "--embed-model", "openai/toy-embed", "--index", index, "-n", "1")
 	if r.code != 0 || !strings.Contains(r.stdout, "arXiv:2501.00002") {
 		t.Fatalf("hybrid search: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	// lit bench scores the hybrid search too when the index holds vectors
+	// from the model, and says so when it does not.
+	labels := writeFile(t, "labels.json", litLabels)
+	r = run(t, env, "lit", "bench", "--index", index, "--runs", "1", "--labels", labels, "--embed-model", "openai/toy-embed")
+	if r.code != 0 || !regexp.MustCompile(`P@10 hybrid openai/toy-embed\s+RR`).MatchString(r.stdout) || !regexp.MustCompile(`semantic relatedness\s+1(\s+\S+){4}\s+0\.1\s+1\.00`).MatchString(r.stdout) {
+		t.Errorf("bench --embed-model: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, env, "lit", "bench", "--index", index, "--runs", "1", "--labels", labels, "--embed-model", "openai/other-embed")
+	if r.code != 0 || !strings.Contains(r.stdout, "no vectors from openai/other-embed") {
+		t.Errorf("bench --embed-model without vectors: code %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
 	}
 	env["ANTHROPIC_API_KEY"] = "y"
 	if r := run(t, env, "lit", "embed", "--model", "anthropic/x", "--index", index); r.code != 2 || !strings.Contains(r.stderr, "OpenAI-compatible") {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/llm/scripted"
 	"github.com/mlrc/mlrc/store"
 )
@@ -32,6 +33,16 @@ func TestRehearsal(t *testing.T) {
 		t.Fatalf("the rehearsal script does not parse: %v", err)
 	}
 	runs := t.TempDir()
+	// A literature index where the Quickstart builds one: the rehearsal
+	// leaves it alone (its script answers a run without related work).
+	ix, err := lit.OpenIndex(context.Background(), filepath.Join(runs, "literature.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Add(context.Background(), noveltyWorks...); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
 	noModel := map[string]string{"HF_HUB_OFFLINE": "1"} // no key, no Ollama: make demo's case
 	if r := run(t, noModel, "doctor", "--which-model"); r.code != 3 || strings.TrimSpace(r.stdout) != "none" {
 		t.Fatalf("doctor --which-model with no model: exit %d, stdout %q; make demo relies on exit 3", r.code, r.stdout)
@@ -45,7 +56,7 @@ func TestRehearsal(t *testing.T) {
 	if lines[0] != rehearsalLine || lines[len(lines)-1] != rehearsalLine {
 		t.Errorf("the first and last lines must say it is a rehearsal:\nfirst %q\nlast  %q", lines[0], lines[len(lines)-1])
 	}
-	for _, want := range []string{"phase 4/4: report", "verdict: SUCCESS", "run_experiment #1 → failed", "(new best)"} {
+	for _, want := range []string{"phase 4/4: report", "verdict: SUCCESS", "run_experiment #1 → failed", "(new best)", "rehearsal: the literature is not searched"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/mlrc/mlrc/experiment"
 	"github.com/mlrc/mlrc/idea"
 	"github.com/mlrc/mlrc/internal/buildinfo"
+	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/report"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
@@ -144,6 +145,7 @@ func reportIdea(i idea.Idea) report.Idea {
 	r := report.Idea{ID: i.ID, Rank: i.Rank, Title: i.Title, Hypothesis: i.Hypothesis, Method: i.Method, Score: i.Score, Novelty: math.NaN()}
 	if i.Novelty != nil {
 		r.Novelty = i.Novelty.Score
+		r.NoveltyCheck = reportNovelty(i.Novelty)
 	}
 	if rv := i.Review; rv != nil {
 		r.Scores = map[string]int{"clarity": rv.Clarity.Score, "validity": rv.Validity.Score, "rigor": rv.Rigor.Score,
@@ -153,6 +155,23 @@ func reportIdea(i idea.Idea) report.Idea {
 		r.BuildsOn = append(r.BuildsOn, report.Ref{ID: b.ID, Source: b.Source, Title: b.Title})
 	}
 	return r
+}
+
+// reportNovelty is an idea's novelty check for the report.
+func reportNovelty(n *idea.Novelty) *report.NoveltyCheck {
+	ref := func(w lit.Work) report.Ref { return report.Ref{ID: w.ID, Source: w.Source, Title: w.Title} }
+	c := &report.NoveltyCheck{Decision: n.Decision, Reason: n.Reason}
+	for _, w := range n.Closest {
+		c.Closest = append(c.Closest, report.NoveltyWork{Ref: ref(w.Work), How: w.How})
+	}
+	for _, r := range n.Rounds {
+		round := report.NoveltyRound{Queries: r.Queries}
+		for _, h := range r.Hits {
+			round.Hits = append(round.Hits, ref(h))
+		}
+		c.Rounds = append(c.Rounds, round)
+	}
+	return c
 }
 
 func reportValidation(v *validate.Verdict) *report.Validation {
