@@ -272,7 +272,6 @@ func orWords(s, d string) string {
 	return strings.TrimSpace(s)
 }
 
-
 // proposal is what the generator returns: only what the proposer decides.
 // Ids, novelty, reviews, scores and ranks are added later.
 type proposal struct {
