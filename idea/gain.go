@@ -266,3 +266,7 @@ func gainText(i Idea) string {
 	e := i.Review.Expected
 	return fmt.Sprintf("expected %+.4g (risk %s, %d steps × %.0f s, %.2f of the budget) → gain per budget %.4g", e.Change, e.Risk, e.Steps, e.RunSeconds, i.Gain.Cost, i.Gain.Score)
 }
+
+// Guarded says whether an idea passes the ranking's guard: validity and
+// feasibility of at least MinGuard.
+func Guarded(i Idea) bool { return tier(i) < 2 }

@@ -21,6 +21,8 @@ type Data struct {
 	// idea phase. Alternatives are the other candidates, best first.
 	Chosen       Idea
 	Alternatives []Idea
+	// Choice says how the ideas were ranked and why the chosen one won.
+	Choice Choice
 
 	// Plan is the research plan text.
 	Plan string
@@ -95,6 +97,11 @@ type Idea struct {
 	// Scores are the reviewer's scores, criterion → 1..5.
 	Scores   map[string]int
 	BuildsOn []Ref
+	// Forecast is the reviewer's forecast of gain, risk and cost; nil
+	// when there is none. Guarded says the idea passed the ranking's
+	// guard (validity and feasibility high enough).
+	Forecast *Forecast
+	Guarded  bool
 }
 
 // Ref is a work an idea builds on.

@@ -115,6 +115,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 	if len(v.Alternatives) == 0 {
 		mdNotRun(b, "No alternatives.")
 	}
+	mdChoice(b, v)
 }
 
 func ideaRow(v *view, i Idea, mark string) []string {

@@ -75,6 +75,7 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 			}
 		}
 		d.Feedback = append(d.Feedback, ideas.Feedback...)
+		d.Choice = report.Choice{Rule: ideas.Rule, Why: ideas.Why}
 	}
 	rec, err := experiment.Read(ctx, run)
 	if err != nil {
@@ -150,6 +151,15 @@ func reportIdea(i idea.Idea) report.Idea {
 	}
 	for _, b := range i.BuildsOn {
 		r.BuildsOn = append(r.BuildsOn, report.Ref{ID: b.ID, Source: b.Source, Title: b.Title})
+	}
+	r.Guarded = idea.Guarded(i)
+	if i.Review != nil && i.Review.Expected != nil {
+		e := i.Review.Expected
+		r.Forecast = &report.Forecast{Change: e.Change, Justification: e.Justification, Risk: e.Risk, Steps: e.Steps, RunSeconds: e.RunSeconds}
+		if i.Gain != nil {
+			g := i.Gain.Score
+			r.Forecast.Gain, r.Forecast.Budget = &g, i.Gain.Cost
+		}
 	}
 	return r
 }
