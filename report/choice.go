@@ -57,8 +57,9 @@ func choiceRows(d *Data) []choiceRow {
 		if f := i.Forecast; f != nil {
 			r.Expected = fmt.Sprintf("%+.4g %s", f.Change, d.Task.Metric)
 			r.Risk = f.Risk
-			r.Cost = fmt.Sprintf("%d steps × %.0f s (%.2f of the budget)", f.Steps, f.RunSeconds, f.Budget)
+			r.Cost = fmt.Sprintf("%d steps × %.0f s", f.Steps, f.RunSeconds)
 			if f.Gain != nil {
+				r.Cost += fmt.Sprintf(" (%.2f of the budget)", f.Budget)
 				r.Gain = num(*f.Gain)
 			} else {
 				r.Gain = "no valid forecast"
