@@ -59,6 +59,10 @@ type Config struct {
 	Gates       Gates
 	Catalog     *Catalog
 	Run         *store.Run
+	// Recalled is what earlier research runs on the same task and data
+	// tried and how it scored (the research memory), one line each; the
+	// brief lists it.
+	Recalled []string
 	// Progress hears of each phase of the run; optional.
 	Progress func(Event)
 	Log      *slog.Logger
@@ -468,6 +472,7 @@ func renderBrief(cfg Config, baseline float64) (string, error) {
 		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", baseline),
 		"RunCommand": cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
 		"Protected": protected, "MaxSteps": cfg.MaxSteps, "Plan": strings.TrimSpace(cfg.Plan),
+		"Recalled": cfg.Recalled,
 	})
 	return b.String(), err
 }

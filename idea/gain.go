@@ -248,6 +248,9 @@ func whyFirst(ideas []Idea, b Budget) string {
 	default:
 		why += fmt.Sprintf("; %s has no valid forecast", second.ID)
 	}
+	if first.Score == second.Score {
+		why += fmt.Sprintf(" (the six criteria tie at %.2f)", first.Score)
+	}
 	if first.Score < second.Score {
 		why += fmt.Sprintf(" (the criteria alone preferred %s, %.2f against %.2f)", second.ID, second.Score, first.Score)
 	}

@@ -113,7 +113,7 @@ func TestRankByExpectedGain(t *testing.T) {
 	if res.Ideas[2].Gain != nil || res.Ideas[2].Review == nil || res.Ideas[2].Review.Expected != nil {
 		t.Errorf("the idea without a forecast: %+v", res.Ideas[2])
 	}
-	for _, w := range []string{first.ID + " has the highest expected gain per unit of budget, 0.08", "log_loss -0.08", "against 0.016 for " + tweak.ID} {
+	for _, w := range []string{first.ID + " has the highest expected gain per unit of budget, 0.08", "log_loss -0.08", "against 0.016 for " + tweak.ID + " (the six criteria tie at 4"} {
 		if !strings.Contains(res.Why, w) {
 			t.Errorf("why lacks %q: %s", w, res.Why)
 		}

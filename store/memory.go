@@ -28,12 +28,19 @@ type Memory struct {
 	Verdict string
 }
 
-// Remember adds an entry to the research memory.
+// Remember adds an entry to the research memory, replacing the entry the
+// same run made for the same idea (a run stopped and then resumed to its
+// end is remembered once, as it ended).
 func (s *Store) Remember(ctx context.Context, m Memory) error {
 	if m.Task == "" || m.Fingerprint == "" {
 		return fmt.Errorf("remember: an entry needs a task and a fingerprint")
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if m.RunID != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM memory WHERE run_id = ? AND idea = ?`, m.RunID, m.Idea); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO memory (task, fingerprint, run_id, created_at, idea, changes, metric, goal, baseline, best, relative, verdict)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Task, m.Fingerprint, m.RunID, timeText(now()), m.Idea, m.Changes, m.Metric, m.Goal, m.Baseline, m.Best, m.Relative, m.Verdict)

@@ -25,6 +25,16 @@ func TestMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The same run and idea again (a resumed run that ended): replaced.
+	again := entries[0]
+	again.Verdict = "validated at last"
+	if err := s.Remember(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Memories(ctx, "digits", "aa"); len(got) != 1 || got[0].Verdict != "validated at last" {
+		t.Errorf("a run's entry for an idea was not replaced: %+v", got)
+	}
+	entries[0] = again
 	if err := s.Remember(ctx, Memory{Task: "digits"}); err == nil {
 		t.Errorf("an entry without a fingerprint was stored")
 	}
@@ -39,7 +49,7 @@ func TestMemory(t *testing.T) {
 	}
 	got, _ := s.Memories(ctx, "digits", "aa")
 	m := got[0]
-	if m.Idea != "SVM" || m.Changes != "train.py +2 -1" || *m.Best != 0.99 || *m.Relative != 0.66 || m.Verdict != "validated" || m.Created.IsZero() {
+	if m.Idea != "SVM" || m.Changes != "train.py +2 -1" || *m.Best != 0.99 || *m.Relative != 0.66 || m.Verdict != "validated at last" || m.Created.IsZero() {
 		t.Errorf("entry read back = %+v", m)
 	}
 	got, _ = s.Memories(ctx, "digits", "bb")

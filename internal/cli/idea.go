@@ -26,6 +26,9 @@ type ideaParams struct {
 	human   bool
 	index   string
 	offline bool
+	// recalled is what earlier research runs on the task found (the
+	// research memory), for the proposer.
+	recalled []string
 }
 
 func (a *app) ideaCommand() *cobra.Command {
@@ -132,7 +135,7 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 	out := a.env.Stdout
 	fmt.Fprintf(out, "idea: %d paper(s), %d literature source(s)\n", len(papers), len(sources))
 	cfg := idea.Config{
-		Model: model, Papers: ideaPapers(papers), Task: taskText, Budget: budget, Sources: sources, Index: index, N: p.n, Log: s.log,
+		Model: model, Papers: ideaPapers(papers), Task: taskText, Budget: budget, Memory: p.recalled, Sources: sources, Index: index, N: p.n, Log: s.log,
 		Warn: func(msg string) {
 			fmt.Fprintf(out, "  warning: %s\n", clipLine(msg, 400))
 			s.run.Emit(context.WithoutCancel(ctx), "warning", map[string]string{"phase": "idea", "message": a.redact.String(msg)})

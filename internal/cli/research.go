@@ -42,6 +42,8 @@ type researchParams struct {
 	// MinRelative is the success criterion: the least relative improvement
 	// over the baseline (0.1 = 10%); 0 means any significant improvement.
 	MinRelative float64 `json:"min_relative"`
+	// NoMemory: the run neither reads nor adds to the research memory.
+	NoMemory bool `json:"no_memory,omitempty"`
 }
 
 func (p *researchParams) experiment() *experimentParams {
@@ -122,6 +124,7 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f.StringVar(&p.Index, "index", "", "literature index (default: literature: in the config, or <runs-dir>/literature.db)")
 	f.BoolVar(&p.Offline, "offline", false, "do not query Semantic Scholar, OpenAlex or arXiv")
 	f.StringVar(&rehearsal, "rehearsal", "", "rehearse with no model: the model's answers come from this script (examples/rehearsal/digits.yaml); everything else runs for real, and the run says it is a rehearsal")
+	f.BoolVar(&p.NoMemory, "no-memory", false, "neither tell the models what earlier runs on this task and data found nor remember this run (see mlrc memory)")
 	f.Float64Var(&p.MinRelative, "min-improvement", 0, "success needs at least this relative improvement (0.1 = 10%) besides significance")
 	return cmd
 }
@@ -158,7 +161,11 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	var ideas *idea.Result
 	var res *experiment.Result
 	var verdict *validate.Verdict
+	var rc *recalled
 	defer func() {
+		if err != nil && (phase == "validation" || phase == "report") {
+			a.remember(ctx, st, s.run.ID, t, rc, ideas, ep.Plan, res, verdict, phase)
+		}
 		if err != nil && phase != "report" {
 			a.stoppedReport(ctx, s, p, t, stopInfo{phase: phase, err: err, ideas: ideas, res: res, verdict: verdict,
 				taskHash: taskHash, isolation: isolation, plan: ep.Plan})
@@ -168,6 +175,8 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	if err != nil {
 		return nil, err
 	}
+	rc = a.recall(ctx, st, s.run.Dir, t, p.NoMemory)
+	ep.Recalled = rc.Lines
 
 	// Phase 1: ideas, unless a plan is given.
 	phase = "idea"
@@ -178,7 +187,9 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	} else {
 		ideas, err = idea.Read(filepath.Join(s.run.Dir, "ideas.json"))
 		if errors.Is(err, fs.ErrNotExist) {
-			ideas, err = a.ideaPhase(ctx, st, s, model, p.Model, p.ideas())
+			ip := p.ideas()
+			ip.recalled = rc.Lines
+			ideas, err = a.ideaPhase(ctx, st, s, model, p.Model, ip)
 		} else if err == nil {
 			fmt.Fprintf(out, "ideas already chosen: %s\n", ideas.Ideas[0].Title)
 		}
@@ -211,6 +222,7 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	if err != nil {
 		return nil, err
 	}
+	a.remember(ctx, st, s.run.ID, t, rc, ideas, ep.Plan, res, verdict, "")
 	fmt.Fprintf(out, "\n%s\nreport: %s\n", verdictLine(verdict), paths)
 	usage, cost, _ := meter.Totals()
 	info, _ := s.run.Info(ctx)
