@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -98,4 +99,63 @@ func mdChoice(b *strings.Builder, v *view) {
 	if v.Choice.Rule != "" {
 		fmt.Fprintf(b, "Rule: %s.\n\n", mdText(v.Choice.Rule))
 	}
+}
+
+// Trial is one idea a run tried (--n-experiments): its experiment's
+// outcome.
+type Trial struct {
+	Idea, Title, Run string
+	// Baseline and Best are the experiment's metric before and at its best
+	// run; Best is nil when no run beat or matched the baseline.
+	Baseline, Best *float64
+	Steps          int
+	// Validated marks the trial whose code was validated.
+	Validated bool
+	// Error is why the experiment failed, if it did.
+	Error string
+}
+
+// trialRow is a trial as the renderers show it.
+type trialRow struct {
+	Mark, Idea, Title, Run, Baseline, Best, Steps, Outcome string
+}
+
+func trialRows(d *Data) []trialRow {
+	var rows []trialRow
+	for _, t := range d.Trials {
+		r := trialRow{Idea: t.Idea, Title: t.Title, Run: t.Run, Baseline: dash, Best: dash, Steps: strconv.Itoa(t.Steps), Outcome: "not validated"}
+		if t.Baseline != nil {
+			r.Baseline = num(*t.Baseline)
+		}
+		if t.Best != nil {
+			r.Best = num(*t.Best)
+		}
+		switch {
+		case t.Validated:
+			r.Mark, r.Outcome = "validated", "measured best: validated"
+		case t.Error != "":
+			r.Outcome = "failed: " + clip(t.Error, 120)
+		case t.Best == nil:
+			r.Outcome = "no run beat the baseline"
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// mdTrials lists each idea tried and its outcome.
+func mdTrials(b *strings.Builder, v *view) {
+	if len(v.TrialRows) == 0 {
+		return
+	}
+	b.WriteString("### Ideas tried\n\n")
+	var cells [][]string
+	for _, r := range v.TrialRows {
+		mark := r.Mark
+		if mark != "" {
+			mark = "**" + mark + "**"
+		}
+		cells = append(cells, []string{mark, mdCode(r.Idea), mdInline(r.Title), mdCode(r.Run), r.Baseline, r.Best, r.Steps, mdInline(r.Outcome)})
+	}
+	mdTable(b, []string{"", "Idea", "Title", "Run", "Baseline", "Best", "Steps", "Outcome"}, "llllrrrl", cells)
 }

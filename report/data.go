@@ -23,6 +23,9 @@ type Data struct {
 	Alternatives []Idea
 	// Choice says how the ideas were ranked and why the chosen one won.
 	Choice Choice
+	// Trials are the ideas tried, each in its own experiment, when a run
+	// tried several (--n-experiments); empty otherwise.
+	Trials []Trial
 
 	// Plan is the research plan text.
 	Plan string

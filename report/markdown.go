@@ -116,6 +116,7 @@ func mdIdeas(b *strings.Builder, v *view) {
 		mdNotRun(b, "No alternatives.")
 	}
 	mdChoice(b, v)
+	mdTrials(b, v)
 }
 
 func ideaRow(v *view, i Idea, mark string) []string {

@@ -164,3 +164,15 @@ func (a *app) memoryClearCommand() *cobra.Command {
 	cmd.Flags().StringVar(&taskName, "task", "", "only this task (its name, as in task.yaml)")
 	return cmd
 }
+
+// rememberTrials adds the ideas a run tried besides the one it validated
+// (--n-experiments): each with its experiment's numbers, not validated.
+func (a *app) rememberTrials(ctx context.Context, st *store.Store, t *task.Task, rc *recalled, ts []trial, validated *experiment.Result) {
+	for _, tr := range ts {
+		if tr.Result == nil || tr.Result == validated {
+			continue
+		}
+		one := &idea.Result{Ideas: []idea.Idea{{Title: tr.Title}}}
+		a.remember(ctx, st, tr.RunID, t, rc, one, "", tr.Result, nil, "")
+	}
+}

@@ -23,12 +23,13 @@ import (
 // reportPhase writes report.md and report.html into the run directory from
 // what the store and the phases hold, and returns the HTML's path.
 func (a *app) reportPhase(ctx context.Context, s *session, p *researchParams, t *task.Task, ideas *idea.Result,
-	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string) (string, error) {
+	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string, trials []report.Trial) (string, error) {
 	if err := s.run.BeginPhase(ctx, "report"); err != nil {
 		return "", err
 	}
 	d, err := a.reportData(ctx, s.run, p, t, ideas, res, v, taskHash, isolation, plan)
 	if err == nil {
+		d.Trials = trials
 		err = report.Write(s.run.Dir, d)
 	}
 	if err == nil {
