@@ -8,7 +8,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 BIN     := bin/mlrc
 
-.PHONY: help build modules demo deps test unit lint bench clean fuzz-research
+.PHONY: help build modules demo deps test unit lint bench bench-tasks clean fuzz-research
 
 help:
 	@echo "make build      build $(BIN)"
@@ -20,6 +20,8 @@ help:
 	@echo "make fuzz-research [N=50]  N research runs on digits against ../shared/tools/fakellm.py --mode schema"
 	@echo "                (seeds 1..N, random schema-valid answers): a table of exit, phase, report, failure"
 	@echo "make bench      build, then measure mlrc's performance figures (mlrc bench perf; a few minutes)"
+	@echo "make bench-tasks  mlrc bench over the five example tasks with the scripted model examples/rehearsal/bench.yaml:"
+	@echo "                the table shows each chosen idea's expected and measured change (needs ../shared/data)"
 
 build: modules
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
@@ -86,6 +88,14 @@ fuzz-research: build
 RUNS ?= 5
 bench: build
 	./$(BIN) bench perf --runs $(RUNS)
+
+# mlrc bench over the five example tasks, research end to end, with the
+# scripted model examples/rehearsal/bench.yaml (no language model; its
+# answers are checked against every request's schema).
+BENCH_TASKS := digits fashion-mnist house-price semrel spaceship-titanic
+bench-tasks: build
+	./$(BIN) bench --model scripted/examples/rehearsal/bench.yaml --offline --n 1 \
+	  --paper examples/papers/fashion-mnist.md $(foreach t,$(BENCH_TASKS),--task examples/tasks/$(t))
 
 clean:
 	rm -rf bin

@@ -66,6 +66,10 @@ type Config struct {
 	// Machine is the computer the experiments run on, told to the agent;
 	// nil means detect it (machine.Detect) when the run is set up.
 	Machine *machine.Machine
+	// Recalled is what earlier research runs on the same task and data
+	// tried and how it scored (the research memory), one line each; the
+	// brief lists it.
+	Recalled []string
 	// Progress hears of each phase of the run; optional.
 	Progress func(Event)
 	Log      *slog.Logger
@@ -512,6 +516,7 @@ func renderBrief(cfg Config, st *state) (string, error) {
 		"RunCommand":   cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
 		"TotalTime": total, "Machine": m.String(), "Band": st.noise.describe(),
 		"Protected": protected, "MaxSteps": cfg.MaxSteps, "Plan": strings.TrimSpace(cfg.Plan),
+		"Recalled": cfg.Recalled,
 	})
 	return b.String(), err
 }

@@ -56,6 +56,13 @@ type Config struct {
 	// Task describes the task the ideas must be feasible in (problem,
 	// metric, workspace files, limits); empty means no task.
 	Task string
+	// Budget is the task's metric, its direction and its limits: the
+	// reviewer forecasts each idea's gain and cost against it, and ideas
+	// are ranked by expected gain per unit of it (gain.go).
+	Budget Budget
+	// Memory lists what earlier runs on the same task and data tried and
+	// how it scored, one line each; the proposer sees it.
+	Memory []string
 	// Sources are searched for related work, in order; their hits are
 	// fused. The novelty check searches them and Index, the local
 	// literature index, when it is not among them (none at all: every
@@ -176,7 +183,8 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("review %s: %w", ideas[i].ID, err)
 		}
 	}
-	res.Ideas = rank(ideas)
+	res.Ideas, res.Why = rankByGain(ideas, cfg.Budget, cfg.warn)
+	res.Rule = RankRule
 	return res, nil
 }
 
@@ -339,7 +347,7 @@ func generate(ctx context.Context, cfg Config, res *Result) ([]Idea, error) {
 	}
 	prompt := render("ideas.md", map[string]any{
 		"N": cfg.N, "Task": cfg.Task, "Papers": res.Papers, "Elements": res.Elements, "Works": res.Retrieved,
-		"Feedback": strings.Join(cfg.Feedback, "\n"),
+		"Feedback": strings.Join(cfg.Feedback, "\n"), "Memory": cfg.Memory,
 	})
 	req := llm.Request{System: render("system.md", nil), Messages: []llm.Message{llm.UserText(prompt)}}
 	p, err := ask(ctx, cfg.Model, req, "propose_ideas", "Propose the research ideas.", schema, cfg.Retries, func(p *proposal) error {
@@ -440,13 +448,16 @@ func fallbackIdea(el Elements) Idea {
 }
 
 // reviewSchema puts the reviewer's rules into its schema: every score an
-// integer from 1 to 5, every reason filled in.
-func reviewSchema() (*jsonschema.Schema, error) {
+// integer from 1 to 5, every reason filled in, and the forecast of gain,
+// risk and cost within the task's limits (shapeExpectation).
+func reviewSchema(b Budget) (*jsonschema.Schema, error) {
 	return schemaFor[Review](func(s *jsonschema.Schema) {
 		for _, c := range Criteria {
 			bounds(prop(s, c, "score"), 1, 5)
 			minLength(prop(s, c, "reason"))
 		}
+		s.Required = append(s.Required, "expected")
+		shapeExpectation(s, b)
 	})
 }
 
@@ -454,16 +465,16 @@ func review(ctx context.Context, cfg Config, idea Idea) (*Review, error) {
 	shown := idea
 	shown.Novelty, shown.Review = nil, nil
 	text, _ := json.MarshalIndent(shown, "", "  ")
-	schema, err := reviewSchema()
+	schema, err := reviewSchema(cfg.Budget)
 	if err != nil {
 		return nil, err
 	}
 	req := llm.Request{System: render("system.md", nil), Messages: []llm.Message{llm.UserText(render("review.md", map[string]any{
-		"Idea": string(text), "Novelty": idea.Novelty, "Task": cfg.Task,
+		"Idea": string(text), "Novelty": idea.Novelty, "Task": cfg.Task, "Metric": cfg.Budget.metricText(),
 	}))}}
 	r, err := ask(ctx, cfg.Model, req, "review_idea", "Give your review of the idea.", schema, cfg.Retries, func(r *Review) error {
 		_, problems := repairReview(*r)
-		return errors.Join(problems...)
+		return errors.Join(append(problems, checkExpectation(r.Expected, cfg.Budget))...)
 	})
 	if !errors.Is(err, ErrInvalidOutput) {
 		return r, err
@@ -475,6 +486,11 @@ func review(ctx context.Context, cfg Config, idea Idea) (*Review, error) {
 	fixed, problems := repairReview(*r)
 	for _, e := range problems {
 		cfg.warn(fmt.Sprintf("review %s: %v", idea.ID, e))
+	}
+	// An invalid forecast is dropped; the ranking says so and ranks the
+	// idea by its criteria.
+	if checkExpectation(fixed.Expected, cfg.Budget) != nil {
+		fixed.Expected = nil
 	}
 	return &fixed, nil
 }

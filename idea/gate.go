@@ -133,6 +133,9 @@ func Select(res *Result, c Choice) {
 		chosen = e
 		res.Feedback = append(res.Feedback, "edited "+chosen.ID)
 	}
+	if c.Pick > 0 {
+		res.Why = fmt.Sprintf("%s was picked by a person at the gate (ranked %d by the rule)", chosen.ID, c.Pick+1)
+	}
 	rest := append(append([]Idea{}, res.Ideas[:c.Pick]...), res.Ideas[c.Pick+1:]...)
 	res.Ideas = append([]Idea{chosen}, rest...)
 	for i := range res.Ideas {

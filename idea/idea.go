@@ -50,9 +50,13 @@ type Idea struct {
 	Plan       Plan   `json:"experiment_plan"`
 	BuildsOn   []Ref  `json:"builds_on" jsonschema:"retrieved works this idea builds on (at least one)"`
 
-	Novelty    *Novelty `json:"novelty,omitempty"`
-	Review     *Review  `json:"review,omitempty"`
-	Score      float64  `json:"score"`
+	Novelty *Novelty `json:"novelty,omitempty"`
+	Review  *Review  `json:"review,omitempty"`
+	Score   float64  `json:"score"`
+	// Gain weighs the review's forecast against the task's budget; nil
+	// when the review has no valid forecast (the idea is then ranked by
+	// its criteria).
+	Gain       *Gain    `json:"gain,omitempty"`
 	Rank       int      `json:"rank"`
 	MergedFrom []string `json:"merged_from,omitempty"`
 	// Uncited marks an idea that cites none of the retrieved works although
@@ -77,6 +81,9 @@ type Review struct {
 	Generalizability Judgement `json:"generalizability"`
 	Feasibility      Judgement `json:"feasibility"`
 	Summary          string    `json:"summary" jsonschema:"two sentences: the idea's main strength and weakness"`
+	// Expected is the reviewer's forecast of the gain, risk and cost (see
+	// gain.go); nil in reviews written before it was asked for.
+	Expected *Expectation `json:"expected,omitempty"`
 }
 
 // Judgement is one criterion's score and reason.
@@ -112,6 +119,10 @@ type Result struct {
 	Relevance []Relevance `json:"relevance,omitempty"`
 	// Ideas are ranked, best first.
 	Ideas []Idea `json:"ideas"`
+	// Rule is how the ideas were ranked (RankRule); Why says why the
+	// first one was chosen.
+	Rule string `json:"rule,omitempty"`
+	Why  string `json:"why,omitempty"`
 	// Feedback is what the person said at the gate, in order.
 	Feedback []string `json:"feedback,omitempty"`
 	// Warnings name what went wrong without ending the run: each part of

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/llm/scripted"
@@ -68,7 +69,13 @@ func ideaArgs(title, hypothesis string, refs ...string) map[string]any {
 func reviewArgs(feasibility int) map[string]any {
 	j := func(s int) map[string]any { return map[string]any{"score": s, "reason": "because"} }
 	return map[string]any{"clarity": j(4), "validity": j(4), "rigor": j(3), "innovativeness": j(3), "generalizability": j(3),
-		"feasibility": j(feasibility), "summary": "fine"}
+		"feasibility": j(feasibility), "summary": "fine", "expected": expectedArgs(0.02, "medium", 5)}
+}
+
+// expectedArgs is a review's forecast: the metric's change, the risk, the
+// steps (runs of 30 s).
+func expectedArgs(change float64, risk string, steps int) map[string]any {
+	return map[string]any{"metric_change": change, "justification": "as the papers report", "risk": risk, "steps": steps, "run_seconds": 30}
 }
 
 func verdict(work string, relevant bool) map[string]any {
@@ -307,10 +314,13 @@ func TestSchemasCarryTheRules(t *testing.T) {
 			t.Errorf("proposal schema asks for %s, which the proposer does not decide", gone)
 		}
 	}
-	r, _ := reviewSchema()
+	r, _ := reviewSchema(Budget{Metric: "log_loss", Goal: "minimize", MaxSteps: 12, RunTimeout: 300 * time.Second})
 	b, _ = json.Marshal(r)
-	if !strings.Contains(string(b), `"minimum":1,"maximum":5`) {
-		t.Errorf("review schema lacks the score bounds: %s", b)
+	for _, want := range []string{`"minimum":1,"maximum":5`, `"enum":["low","medium","high"]`, `"minimum":1,"maximum":12`, `"minimum":1,"maximum":300`,
+		"log_loss, lower is better", `"required":["clarity","validity","rigor","innovativeness","generalizability","feasibility","summary","expected"]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("review schema lacks %s: %s", want, b)
+		}
 	}
 }
 

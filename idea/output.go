@@ -42,6 +42,9 @@ func Ranking(res *Result) string {
 	for _, i := range res.Ideas {
 		b.WriteString(describe(i))
 	}
+	if res.Why != "" {
+		fmt.Fprintf(&b, "why the first: %s\n", res.Why)
+	}
 	return b.String()
 }
 
@@ -59,7 +62,7 @@ func Markdown(res *Result) string {
 	list(&b, res.Elements.Tasks)
 	b.WriteString("\n**Gaps**\n\n")
 	list(&b, res.Elements.Gaps)
-	fmt.Fprintf(&b, "\n**Keywords:** %s\n\n## Ranking\n\n| rank | idea | score | novelty | feasibility |\n|---|---|---|---|---|\n", strings.Join(res.Elements.Keywords, ", "))
+	fmt.Fprintf(&b, "\n**Keywords:** %s\n\n## Ranking\n\n| rank | idea | expected change | risk | steps | gain per budget | score | novelty | feasibility |\n|---|---|---|---|---|---|---|---|---|\n", strings.Join(res.Elements.Keywords, ", "))
 	for _, i := range res.Ideas {
 		nov, feas := "–", "–"
 		if i.Novelty != nil {
@@ -68,7 +71,21 @@ func Markdown(res *Result) string {
 		if i.Review != nil {
 			feas = fmt.Sprint(i.Review.Feasibility.Score)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %s |\n", i.Rank, i.Title, i.Score, nov, feas)
+		exp, risk, steps, gain := "–", "–", "–", "–"
+		if i.Review != nil && i.Review.Expected != nil {
+			e := i.Review.Expected
+			exp, risk, steps = fmt.Sprintf("%+.4g", e.Change), e.Risk, fmt.Sprint(e.Steps)
+		}
+		if i.Gain != nil {
+			gain = fmt.Sprintf("%.4g", i.Gain.Score)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %.2f | %s | %s |\n", i.Rank, i.Title, exp, risk, steps, gain, i.Score, nov, feas)
+	}
+	if res.Rule != "" {
+		fmt.Fprintf(&b, "\n**Ranking rule:** %s.\n", res.Rule)
+	}
+	if res.Why != "" {
+		fmt.Fprintf(&b, "\n**Why the first:** %s.\n", res.Why)
 	}
 	for _, i := range res.Ideas {
 		fmt.Fprintf(&b, "\n## %d. %s\n\n", i.Rank, i.Title)
@@ -101,6 +118,9 @@ func Markdown(res *Result) string {
 				fmt.Fprintf(&b, "| %s | %d | %s |\n", Criteria[n], j.Score, strings.ReplaceAll(j.Reason, "|", "/"))
 			}
 			fmt.Fprintf(&b, "\n%s\n", r.Summary)
+			if e := r.Expected; e != nil {
+				fmt.Fprintf(&b, "\n**Forecast:** %s. %s\n", gainText(i), e.Justification)
+			}
 		}
 		if len(i.MergedFrom) > 0 {
 			fmt.Fprintf(&b, "\nMerged with near-duplicates: %s\n", strings.Join(i.MergedFrom, ", "))

@@ -76,18 +76,6 @@ func Score(r *Review, n *Novelty) float64 {
 	return round2(sum / 7)
 }
 
-// rank scores and orders ideas, best first, numbering their ranks.
-func rank(ideas []Idea) []Idea {
-	for i := range ideas {
-		ideas[i].Score = Score(ideas[i].Review, ideas[i].Novelty)
-	}
-	sort.SliceStable(ideas, func(i, j int) bool { return ideas[i].Score > ideas[j].Score })
-	for i := range ideas {
-		ideas[i].Rank = i + 1
-	}
-	return ideas
-}
-
 func sortStable[T any](s []T, less func(a, b T) bool) {
 	sort.SliceStable(s, func(i, j int) bool { return less(s[i], s[j]) })
 }
@@ -106,6 +94,7 @@ func describe(i Idea) string {
 		fmt.Fprintf(&b, "   clarity %d · validity %d · rigor %d · innovativeness %d · generalizability %d · feasibility %d\n",
 			r.Clarity.Score, r.Validity.Score, r.Rigor.Score, r.Innovativeness.Score, r.Generalizability.Score, r.Feasibility.Score)
 	}
+	fmt.Fprintf(&b, "   %s\n", gainText(i))
 	var refs []string
 	for _, r := range i.BuildsOn {
 		refs = append(refs, r.Source+":"+r.ID)

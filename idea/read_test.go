@@ -10,7 +10,6 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/fakeserver"
 	"github.com/mlrc/mlrc/llm/openai"
 	"github.com/mlrc/mlrc/llm/scripted"
@@ -24,14 +23,6 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// named fills in the model name, as the CLI's stack does.
-type named struct{ p llm.Provider }
-
-func (n named) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
-	req.Model = "test-model"
-	return n.p.Complete(ctx, req)
 }
 
 // The elements request carries the body of papers whose sections have
@@ -66,7 +57,7 @@ Widgets beat the forest on 7 of 9 datasets by 0.4 points of AUC on average.
 		"research_tasks": []string{"tabular classification"}, "research_gaps": []string{"no comparison with boosting"},
 		"keywords": []string{"kernel widgets", "recursive partitioning"}}))
 	defer srv.Close()
-	model := named{openai.New(openai.Config{Provider: "fake", BaseURL: srv.URL + "/v1"})}
+	model := named{m: openai.New(openai.Config{Provider: "fake", BaseURL: srv.URL + "/v1"}), name: "test-model"}
 	cfg := Config{Model: model, Papers: []Paper{fromPaper(md), pdfLike}}
 	cfg.defaults()
 	if _, err := extractElements(context.Background(), cfg); err != nil {

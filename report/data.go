@@ -21,6 +21,11 @@ type Data struct {
 	// idea phase. Alternatives are the other candidates, best first.
 	Chosen       Idea
 	Alternatives []Idea
+	// Choice says how the ideas were ranked and why the chosen one won.
+	Choice Choice
+	// Trials are the ideas tried, each in its own experiment, when a run
+	// tried several (--n-experiments); empty otherwise.
+	Trials []Trial
 
 	// Plan is the research plan text.
 	Plan string
@@ -125,6 +130,11 @@ type Idea struct {
 	// NoveltyCheck is the model's check against the literature; nil when
 	// the idea has none (then Novelty is shown).
 	NoveltyCheck *NoveltyCheck
+	// Forecast is the reviewer's forecast of gain, risk and cost; nil
+	// when there is none. Guarded says the idea passed the ranking's
+	// guard (validity and feasibility high enough).
+	Forecast *Forecast
+	Guarded  bool
 }
 
 // NoveltyCheck is how an idea's novelty was checked: the decision (novel,

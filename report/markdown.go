@@ -116,6 +116,8 @@ func mdIdeas(b *strings.Builder, v *view) {
 	if len(v.Alternatives) == 0 {
 		mdNotRun(b, "No alternatives.")
 	}
+	mdChoice(b, v)
+	mdTrials(b, v)
 }
 
 // mdNovelty renders the chosen idea's novelty check: decision, reason,

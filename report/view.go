@@ -24,6 +24,9 @@ type view struct {
 	Packages  []kv
 	DiffShown string // Diff, cut at maxDiff
 	DiffCut   bool
+	// ChoiceRows are the ideas' forecasts, for why the chosen one won.
+	ChoiceRows []choiceRow
+	TrialRows  []trialRow
 }
 
 type verdict struct {
@@ -54,7 +57,7 @@ type costTotals struct {
 type kv struct{ Key, Value string }
 
 func newView(d *Data) *view {
-	v := &view{Data: d, Verdict: newVerdict(d), Criteria: criteria(d), Runs: newRuns(d)}
+	v := &view{Data: d, Verdict: newVerdict(d), Criteria: criteria(d), Runs: newRuns(d), ChoiceRows: choiceRows(d), TrialRows: trialRows(d)}
 	if val := d.Validation; val != nil {
 		for i, s := range val.Seeds {
 			b, x := at(val.Baseline, i), at(val.Best, i)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mlrc/mlrc/idea"
 )
 
 // benchRow is one task's line of mlrc bench.
@@ -21,6 +23,11 @@ type benchRow struct {
 	Baseline    float64  `json:"baseline"`
 	Best        *float64 `json:"best"`
 	Improvement *float64 `json:"improvement_pct"` // in the goal's direction
+	// Expected is the chosen idea's forecast change of the metric (signed,
+	// in its units); Measured is the change measured: the validated means'
+	// difference, or the experiment's best against its baseline.
+	Expected    *float64 `json:"expected_change,omitempty"`
+	Measured    *float64 `json:"measured_change,omitempty"`
 	Significant bool     `json:"significant"`
 	P           *float64 `json:"p_value,omitempty"`
 	Success     bool     `json:"success"`
@@ -116,10 +123,13 @@ func benchRowOf(dir string, o *outcome, err error) benchRow {
 	row.Task, row.RunID, row.Metric, row.Goal = o.Task, o.RunID, o.Metric, o.Goal
 	row.Steps, row.Tokens, row.CostUSD, row.PriceKnown = o.Steps, o.Tokens, o.Cost.USD, o.Cost.Unknown == 0
 	row.WallSeconds = math.Round(o.Wall.Seconds()*10) / 10
+	row.Expected = o.Expected
 	if r := o.Result; r != nil {
 		row.Baseline = r.Baseline
 		if r.Best != nil {
 			row.Best = r.Best.Metric
+			d := *r.Best.Metric - r.Baseline
+			row.Measured = &d
 			if imp := relative(r.Baseline, *r.Best.Metric, r.Goal == "minimize"); !math.IsNaN(imp) {
 				row.Improvement = &imp
 			}
@@ -136,8 +146,21 @@ func benchRowOf(dir string, o *outcome, err error) benchRow {
 		}
 		row.Significant = p < v.Criterion.Alpha
 		row.Success = v.Success
+		if len(v.Baseline.Values) > 0 && len(v.Best.Values) > 0 {
+			d := v.Best.Mean - v.Baseline.Mean
+			row.Measured = &d
+		}
 	}
 	return row
+}
+
+// signed is a change of the metric for the table: its sign and 4
+// significant digits, or a dash.
+func signed(x *float64) string {
+	if x == nil || math.IsNaN(*x) {
+		return "-"
+	}
+	return fmt.Sprintf("%+.4g", *x)
 }
 
 // relative is the improvement in percent, in the goal's direction.
@@ -154,7 +177,7 @@ func relative(base, best float64, minimize bool) float64 {
 
 func printBench(a *app, rows []benchRow) {
 	w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "\nTASK\tBASELINE\tBEST\tIMPROVEMENT\tSUCCESS\tSTEPS\tTOKENS\tCOST\tWALL")
+	fmt.Fprintln(w, "\nTASK\tBASELINE\tBEST\tIMPROVEMENT\tEXPECTED\tMEASURED\tSUCCESS\tSTEPS\tTOKENS\tCOST\tWALL")
 	for _, r := range rows {
 		best, imp := "-", "-"
 		if r.Best != nil {
@@ -178,7 +201,17 @@ func printBench(a *app, rows []benchRow) {
 		if !r.PriceKnown {
 			cost += "?"
 		}
-		fmt.Fprintf(w, "%s\t%.4g\t%s\t%s\t%s\t%d\t%d\t%s\t%.0f s\n", r.Task, r.Baseline, best, imp, success, r.Steps, r.Tokens, cost, r.WallSeconds)
+		fmt.Fprintf(w, "%s\t%.4g\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.0f s\n", r.Task, r.Baseline, best, imp, signed(r.Expected), signed(r.Measured),
+			success, r.Steps, r.Tokens, cost, r.WallSeconds)
 	}
 	w.Flush()
+}
+
+// expectedChange is the chosen idea's forecast change of the metric.
+func expectedChange(ideas *idea.Result) *float64 {
+	if ideas == nil || len(ideas.Ideas) == 0 || ideas.Ideas[0].Review == nil || ideas.Ideas[0].Review.Expected == nil {
+		return nil
+	}
+	c := ideas.Ideas[0].Review.Expected.Change
+	return &c
 }

@@ -127,6 +127,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.versionCommand(),
 		a.llmCommand(),
 		a.runsCommand(),
+		a.memoryCommand(),
 		a.doctorCommand(),
 		a.taskCommand(),
 		a.experimentCommand(),

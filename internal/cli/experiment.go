@@ -35,6 +35,9 @@ type experimentParams struct {
 	MaxSteps int    `json:"max_steps,omitempty"`
 	Workers  int    `json:"workers,omitempty"`
 	Seed     int    `json:"seed"`
+	// Recalled is the research memory's lines for the brief (kept in the
+	// run's memory.json, not here).
+	Recalled []string `json:"-"`
 }
 
 // runConfig is what a run stores as its config: mlrc's settings and the
@@ -268,7 +271,7 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 	}
 	cfg := experiment.Config{
 		Task: t, Sandbox: lab.runner, Isolation: lab.isolation, Python: a.cfg.Python, Seed: p.Seed,
-		Model: lab.model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log,
+		Model: lab.model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log, Recalled: p.Recalled,
 		Catalog:  experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
 		Progress: a.progress(meter),
 		// Each call recorded with its own step: tree search runs nodes in

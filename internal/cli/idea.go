@@ -26,6 +26,9 @@ type ideaParams struct {
 	human   bool
 	index   string
 	offline bool
+	// recalled is what earlier research runs on the task found (the
+	// research memory), for the proposer.
+	recalled []string
 }
 
 func (a *app) ideaCommand() *cobra.Command {
@@ -112,11 +115,14 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 	}
 	var t *task.Task
 	var taskText string
+	var budget idea.Budget
 	if p.task != "" {
 		if t, err = task.Load(p.task); err != nil {
 			return nil, usageError("%w", err)
 		}
 		taskText = describeTask(t)
+		budget = idea.Budget{Metric: t.Metric.Name, Goal: string(t.Metric.Goal), MaxSteps: t.Limits.MaxSteps,
+			RunTimeout: t.Limits.RunTimeout, TotalTime: t.Limits.TotalTime}
 	}
 	sources, index, closeIndex, err := a.literature(ctx, st, p)
 	if err != nil {
@@ -135,7 +141,7 @@ func (a *app) ideaPhase(ctx context.Context, st *store.Store, s *session, model 
 	out := a.env.Stdout
 	fmt.Fprintf(out, "idea: %d paper(s), %d literature source(s)\n", len(papers), len(sources))
 	cfg := idea.Config{
-		Model: model, Papers: ideaPapers(papers), Task: taskText, Sources: sources, Index: index, N: p.n, Log: s.log,
+		Model: model, Papers: ideaPapers(papers), Task: taskText, Budget: budget, Memory: p.recalled, Sources: sources, Index: index, N: p.n, Log: s.log,
 		PaperTokens: idea.PaperTokens(a.cfg.LLM.ContextWindow, a.cfg.LLM.MaxTokens),
 		Warn: func(msg string) {
 			fmt.Fprintf(out, "  warning: %s\n", clipLine(msg, 400))

@@ -97,7 +97,15 @@ func decideFromPrompt(req fakeserver.Request) fakeserver.Reply {
 func reviewReply(feasibility int) fakeserver.Reply {
 	j := func(s int) map[string]any { return map[string]any{"score": s, "reason": "as argued"} }
 	return tool("review_idea", map[string]any{"clarity": j(4), "validity": j(4), "rigor": j(3), "innovativeness": j(3),
-		"generalizability": j(3), "feasibility": j(feasibility), "summary": "sound and feasible"})
+		"generalizability": j(3), "feasibility": j(feasibility), "summary": "sound and feasible",
+		"expected": expected(0.01, "medium", 4)})
+}
+
+// expected is a review's forecast: the metric's change, the risk, the steps
+// (each run 20 s).
+func expected(change float64, risk string, steps int) map[string]any {
+	return map[string]any{"metric_change": change, "justification": "the papers report gains of this size", "risk": risk,
+		"steps": steps, "run_seconds": 20}
 }
 
 // mlrc idea on the SemRel paper and task, through the OpenAI wire format,

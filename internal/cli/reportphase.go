@@ -24,12 +24,13 @@ import (
 // reportPhase writes report.md and report.html into the run directory from
 // what the store and the phases hold, and returns the HTML's path.
 func (a *app) reportPhase(ctx context.Context, s *session, p *researchParams, t *task.Task, ideas *idea.Result,
-	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string) (string, error) {
+	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string, trials []report.Trial) (string, error) {
 	if err := s.run.BeginPhase(ctx, "report"); err != nil {
 		return "", err
 	}
 	d, err := a.reportData(ctx, s.run, p, t, ideas, res, v, taskHash, isolation, plan)
 	if err == nil {
+		d.Trials = trials
 		err = report.Write(s.run.Dir, d)
 	}
 	if err == nil {
@@ -76,6 +77,7 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 			}
 		}
 		d.Feedback = append(d.Feedback, ideas.Feedback...)
+		d.Choice = report.Choice{Rule: ideas.Rule, Why: ideas.Why}
 	}
 	rec, err := experiment.Read(ctx, run)
 	if err != nil {
@@ -153,6 +155,15 @@ func reportIdea(i idea.Idea) report.Idea {
 	}
 	for _, b := range i.BuildsOn {
 		r.BuildsOn = append(r.BuildsOn, report.Ref{ID: b.ID, Source: b.Source, Title: b.Title})
+	}
+	r.Guarded = idea.Guarded(i)
+	if i.Review != nil && i.Review.Expected != nil {
+		e := i.Review.Expected
+		r.Forecast = &report.Forecast{Change: e.Change, Justification: e.Justification, Risk: e.Risk, Steps: e.Steps, RunSeconds: e.RunSeconds}
+		if i.Gain != nil {
+			g := i.Gain.Score
+			r.Forecast.Gain, r.Forecast.Budget = &g, i.Gain.Cost
+		}
 	}
 	return r
 }

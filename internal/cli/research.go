@@ -42,6 +42,11 @@ type researchParams struct {
 	// MinRelative is the success criterion: the least relative improvement
 	// over the baseline (0.1 = 10%); 0 means any significant improvement.
 	MinRelative float64 `json:"min_relative"`
+	// Experiments is how many of the top ideas are tried, in order, each
+	// with an equal share of the steps; the best is validated.
+	Experiments int `json:"n_experiments,omitempty"`
+	// NoMemory: the run neither reads nor adds to the research memory.
+	NoMemory bool `json:"no_memory,omitempty"`
 }
 
 func (p *researchParams) experiment() *experimentParams {
@@ -91,6 +96,12 @@ solution over several seeds through the task's evaluator and tests the differenc
 				}
 				p.Model = "scripted/" + rehearsal
 			}
+			if p.Experiments < 1 {
+				return usageError("--n-experiments %d: want at least 1", p.Experiments)
+			}
+			if p.Experiments > p.N {
+				return usageError("--n-experiments %d is more than the %d ideas asked for (--n)", p.Experiments, p.N)
+			}
 			if len(p.Seeds) < 2 {
 				return usageError("--seeds needs at least 2 seeds to test a difference")
 			}
@@ -122,6 +133,8 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f.StringVar(&p.Index, "index", "", "literature index (default: literature: in the config, or <runs-dir>/literature.db)")
 	f.BoolVar(&p.Offline, "offline", false, "do not query Semantic Scholar, OpenAlex or arXiv")
 	f.StringVar(&rehearsal, "rehearsal", "", "rehearse with no model: the model's answers come from this script (examples/rehearsal/digits.yaml); everything else runs for real, and the run says it is a rehearsal")
+	f.IntVar(&p.Experiments, "n-experiments", 1, "try the top K ideas in sequence, each with 1/K of the steps, and validate the best")
+	f.BoolVar(&p.NoMemory, "no-memory", false, "neither tell the models what earlier runs on this task and data found nor remember this run (see mlrc memory)")
 	f.Float64Var(&p.MinRelative, "min-improvement", 0, "success needs at least this relative improvement (0.1 = 10%) besides significance")
 	return cmd
 }
@@ -158,7 +171,12 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	var ideas *idea.Result
 	var res *experiment.Result
 	var verdict *validate.Verdict
+	var rc *recalled
+	var trials []trial
 	defer func() {
+		if err != nil && (phase == "validation" || phase == "report") {
+			a.remember(ctx, st, s.run.ID, t, rc, ideas, ep.Plan, res, verdict, phase)
+		}
 		if err != nil && phase != "report" {
 			a.stoppedReport(ctx, s, p, t, stopInfo{phase: phase, err: err, ideas: ideas, res: res, verdict: verdict,
 				taskHash: taskHash, isolation: isolation, plan: ep.Plan})
@@ -168,6 +186,8 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	if err != nil {
 		return nil, err
 	}
+	rc = a.recall(ctx, st, s.run.Dir, t, p.NoMemory)
+	ep.Recalled = rc.Lines
 
 	// Phase 1: ideas, unless a plan is given.
 	phase = "idea"
@@ -178,7 +198,9 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	} else {
 		ideas, err = idea.Read(filepath.Join(s.run.Dir, "ideas.json"))
 		if errors.Is(err, fs.ErrNotExist) {
-			ideas, err = a.ideaPhase(ctx, st, s, model, p.Model, p.ideas())
+			ip := p.ideas()
+			ip.recalled = rc.Lines
+			ideas, err = a.ideaPhase(ctx, st, s, model, p.Model, ip)
 		} else if err == nil {
 			fmt.Fprintf(out, "ideas already chosen: %s\n", ideas.Ideas[0].Title)
 		}
@@ -191,9 +213,19 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	// Phase 2: the experiment.
 	phase = "experiment"
 	fmt.Fprintf(out, "\n== phase 2/4: experiment ==\n")
+	if p.Experiments > 1 {
+		ep.MaxSteps = stepShare(p.MaxSteps, t, p.Experiments)
+		fmt.Fprintf(out, "experiment 1/%d: %s (%d steps each)\n", p.Experiments, ideas.Ideas[0].Title, ep.MaxSteps)
+	}
 	res, err = a.experimentPhase(ctx, s, ep, lab)
 	if err != nil {
 		return nil, err
+	}
+	if p.Experiments > 1 && ideas != nil {
+		if trials, err = a.moreTrials(ctx, st, s, ep, lab, ideas, p.Experiments, res); err != nil {
+			return nil, err
+		}
+		res = chooseTrial(ideas, trials, t.Metric.Goal, res)
 	}
 
 	// Phase 3: validation.
@@ -207,15 +239,20 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	// Phase 4: the report.
 	phase = "report"
 	fmt.Fprintf(out, "\n== phase 4/4: report ==\n")
-	paths, err := a.reportPhase(ctx, s, p, t, ideas, res, verdict, taskHash, isolation, ep.Plan)
+	if len(trials) > 0 {
+		ep.Plan = idea.PlanText(ideas.Ideas[0])
+	}
+	paths, err := a.reportPhase(ctx, s, p, t, ideas, res, verdict, taskHash, isolation, ep.Plan, reportTrials(trials, res))
 	if err != nil {
 		return nil, err
 	}
+	a.remember(ctx, st, s.run.ID, t, rc, ideas, ep.Plan, res, verdict, "")
+	a.rememberTrials(ctx, st, t, rc, trials, res)
 	fmt.Fprintf(out, "\n%s\nreport: %s\n", verdictLine(verdict), paths)
 	usage, cost, _ := meter.Totals()
 	info, _ := s.run.Info(ctx)
 	return &outcome{RunID: s.run.ID, Task: t.Name, Metric: res.Metric, Goal: string(res.Goal), Result: res, Verdict: verdict,
-		Steps: res.Steps, Tokens: usage.Total(), Cost: cost, Wall: time.Since(info.Created)}, nil
+		Expected: expectedChange(ideas), Steps: res.Steps, Tokens: usage.Total(), Cost: cost, Wall: time.Since(info.Created)}, nil
 }
 
 // outcome is what a research run produced, for mlrc bench.
@@ -223,10 +260,13 @@ type outcome struct {
 	RunID, Task, Metric, Goal string
 	Result                    *experiment.Result
 	Verdict                   *validate.Verdict
-	Steps                     int
-	Tokens                    int64
-	Cost                      llm.Cost
-	Wall                      time.Duration
+	// Expected is the chosen idea's forecast change of the metric; nil
+	// without an idea phase or a valid forecast.
+	Expected *float64
+	Steps    int
+	Tokens   int64
+	Cost     llm.Cost
+	Wall     time.Duration
 }
 
 func orText(s, d string) string {
