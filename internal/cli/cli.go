@@ -136,6 +136,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.researchCommand(),
 		a.replayCommand(),
 		a.benchCommand(),
+		a.serveCommand(),
 	)
 	return root
 }
