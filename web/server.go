@@ -182,7 +182,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 // authorized checks the token: ?token= (then kept in a cookie and dropped
 // from the address), the cookie, or Authorization: Bearer.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	ok := func(t string) bool { return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(s.opts.Token)) == 1 }
+	ok := func(t string) bool {
+		return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(s.opts.Token)) == 1
+	}
 	if q := r.URL.Query().Get("token"); q != "" && r.Method == http.MethodGet {
 		if !ok(q) {
 			http.Error(w, "wrong token", http.StatusUnauthorized)
