@@ -10,6 +10,7 @@ packages=(
   python3               # experiments run with /usr/bin/python3
   python3-numpy python3-pandas python3-sklearn python3-torch python3-xgboost python3-scipy
   dataset-fashion-mnist # the fashion-mnist example task
+  chromium              # the web UI's browser tests (web/browser_test.go) and scripts/check-report.sh
 )
 
 missing=()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -100,4 +101,19 @@ func (r *Run) Events(ctx context.Context) ([]Event, error) {
 		return nil, fmt.Errorf("run %s: list events: %w", r.ID, err)
 	}
 	return events, nil
+}
+
+// LastEvent returns the run id's last event of type typ, and false when it
+// has none.
+func (s *Store) LastEvent(ctx context.Context, id, typ string) (Event, bool, error) {
+	var ev Event
+	err := s.db.QueryRowContext(ctx, `SELECT seq, time, type, data FROM events WHERE run_id = ? AND type = ?
+		ORDER BY seq DESC LIMIT 1`, id, typ).Scan(&ev.Seq, timeScan{&ev.Time}, &ev.Type, (*[]byte)(&ev.Data))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, false, nil
+	}
+	if err != nil {
+		return Event{}, false, fmt.Errorf("run %s: last %s event: %w", id, typ, err)
+	}
+	return ev, true, nil
 }

@@ -65,3 +65,37 @@ func (s *Store) Summary(ctx context.Context, ref string) (*Summary, error) {
 	}
 	return sum, nil
 }
+
+// PhaseUsage is what a run's LLM calls in one phase cost.
+type PhaseUsage struct {
+	Phase string    `json:"phase"` // "" for calls outside any phase's steps
+	Calls int64     `json:"calls"`
+	Usage llm.Usage `json:"usage"`
+	Cost  llm.Cost  `json:"cost"`
+}
+
+// UsageByPhase sums the run id's LLM calls by the phase of the step each
+// was made in, in the order the phases began.
+func (s *Store) UsageByPhase(ctx context.Context, id string) ([]PhaseUsage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT COALESCE(st.phase, ''), COUNT(*),
+			COALESCE(SUM(c.input_tokens), 0), COALESCE(SUM(c.output_tokens), 0),
+			COALESCE(SUM(c.cache_read_tokens), 0), COALESCE(SUM(c.cache_write_tokens), 0),
+			TOTAL(c.cost_usd), COALESCE(SUM(c.price_unknown), 0)
+		FROM llm_calls c LEFT JOIN steps st ON st.id = c.step_id
+		WHERE c.run_id = ? AND c.replay_of = 0
+		GROUP BY 1 ORDER BY MIN(c.seq)`, id)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: usage by phase: %w", id, err)
+	}
+	defer rows.Close()
+	var out []PhaseUsage
+	for rows.Next() {
+		var u PhaseUsage
+		if err := rows.Scan(&u.Phase, &u.Calls, &u.Usage.InputTokens, &u.Usage.OutputTokens,
+			&u.Usage.CacheReadTokens, &u.Usage.CacheWriteTokens, &u.Cost.USD, &u.Cost.Unknown); err != nil {
+			return nil, fmt.Errorf("run %s: usage by phase: %w", id, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

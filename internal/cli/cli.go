@@ -138,6 +138,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.replayCommand(),
 		a.benchCommand(),
 		a.mcpCommand(),
+		a.serveCommand(),
 	)
 	return root
 }

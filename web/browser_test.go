@@ -1,0 +1,420 @@
+package web_test
+
+// Real-browser tests: headless Chromium (Debian's chromium) driven over the
+// DevTools protocol by chromedp, against a real server and a real run of
+// mlrc experiment whose model is a script served over HTTP
+// (llm/fakeserver). They skip, saying why, where chromium or the
+// experiment's Python is missing.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/mlrc/mlrc/internal/cli"
+	"github.com/mlrc/mlrc/llm/fakeserver"
+	"github.com/mlrc/mlrc/llm/scripted"
+	"github.com/mlrc/mlrc/secret"
+	"github.com/mlrc/mlrc/store"
+	"github.com/mlrc/mlrc/web"
+)
+
+const testKey = "sk-test-browser-5d4c3b2a19f8e7d6"
+
+func TestMain(m *testing.M) {
+	// The test binary is also mlrc, for runs in a process of their own.
+	if os.Getenv("MLRC_WEB_TEST_AS_CLI") == "1" {
+		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.OSEnv()))
+	}
+	os.Exit(m.Run())
+}
+
+// chromium returns the browser's path, or skips.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("chromium is not installed (apt-get install chromium; make test installs it): browser tests skipped")
+	return ""
+}
+
+func digits(t *testing.T) string {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
+		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas (make test installs them)")
+	}
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("needs bubblewrap (make test installs it)")
+	}
+	dir, err := filepath.Abs("../examples/tasks/digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// artifacts is where screenshots go: $MLRC_TEST_ARTIFACTS, else a directory
+// under the system's temporary directory that outlives the test.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("MLRC_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "mlrc-test-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func tool(name string, args map[string]any) fakeserver.Reply {
+	return fakeserver.Reply{Response: &scripted.Response{ToolCalls: []scripted.ToolCall{{Name: name, Arguments: args}}}}
+}
+
+// page is a browser tab with what it requested and what it logged.
+type page struct {
+	ctx context.Context
+
+	mu       sync.Mutex
+	requests []string
+	errors   []string
+}
+
+func (p *page) errorsSeen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.errors...)
+}
+
+func (p *page) requestsSeen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.requests...)
+}
+
+func newPage(t *testing.T, timeout time.Duration) *page {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1280, 1600))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel3)
+	p := &page{ctx: ctx}
+	err := chromedp.Listen(ctx, func(ev any) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			p.requests = append(p.requests, e.Request.URL)
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			p.errors = append(p.errors, fmt.Sprintf("exception: %s at %s:%d", msg, d.URL, d.LineNumber))
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
+				var args []string
+				for _, a := range e.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				p.errors = append(p.errors, "console."+string(e.Type)+": "+strings.Join(args, " "))
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.EntryLevelError || e.Entry.Level == log.EntryLevelWarning {
+				p.errors = append(p.errors, "log: "+e.Entry.Text+" "+e.Entry.URL)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	// chromedp enables the runtime, log and network domains of the tab.
+	return p
+}
+
+// screenshot saves the page as name.png under the artifacts directory and
+// logs where.
+func (p *page) screenshot(t *testing.T, name string) {
+	t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	path := filepath.Join(artifacts(t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// checkClean fails on a request that left the server or an error the page
+// logged.
+func (p *page) checkClean(t *testing.T, base string) {
+	t.Helper()
+	reqs := p.requestsSeen()
+	if len(reqs) == 0 {
+		t.Error("no request seen: the network listener did not work")
+	}
+	for _, u := range reqs {
+		if !strings.HasPrefix(u, base+"/") && !strings.HasPrefix(u, "data:") {
+			t.Errorf("the page requested %s, outside %s", u, base)
+		}
+	}
+	for _, e := range p.errorsSeen() {
+		t.Errorf("the page logged an error: %s", e)
+	}
+}
+
+// serve starts the web server on a store of its own (as mlrc serve would,
+// in another process) and returns its base URL.
+func serve(t *testing.T, db string) string {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := web.New(web.Options{Store: st, Addr: "127.0.0.1:0", Redact: secret.New(testKey), Poll: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String()
+}
+
+// waitRun waits for the store to hold a run and returns its id.
+func waitRun(t *testing.T, db string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := store.Open(context.Background(), db); err == nil {
+			runs, _ := st.Runs(context.Background())
+			st.Close()
+			if len(runs) > 0 {
+				return runs[0].ID
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no run appeared in the store")
+	return ""
+}
+
+// syncBuffer collects a run's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A run with human gates, followed in the browser from its start: the page
+// updates live (no reload) while steps happen, each gate is answered by
+// clicking in the page, the guidance typed there reaches the model, and the
+// terminal that started the run is told. The page requests nothing from
+// elsewhere and logs no error.
+func TestBrowserFollowsRunAndAnswersGates(t *testing.T) {
+	chromium(t)
+	taskDir := digits(t)
+	srv := fakeserver.New(
+		tool("edit_file", map[string]any{"path": "train.py",
+			"old_text": "from sklearn.linear_model import LogisticRegression",
+			"new_text": "from sklearn.linear_model import LogisticRegression\nfrom sklearn.svm import SVC"}),
+		tool("edit_file", map[string]any{"path": "train.py",
+			"old_text": "make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=SEED))",
+			"new_text": "SVC(C=10, gamma=\"scale\", random_state=SEED)"}),
+		tool("run_experiment", map[string]any{"note": "an RBF SVC"}),
+		tool("final_answer", map[string]any{"summary": "An RBF SVC beats logistic regression."}),
+	)
+	defer srv.Close()
+	runs := t.TempDir()
+	db := filepath.Join(runs, "mlrc.db")
+	base := serve(t, db)
+
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": testKey, "HF_HUB_OFFLINE": "1"}
+	stdin, stdinW := io.Pipe() // a terminal where nobody types
+	defer stdinW.Close()
+	out := &syncBuffer{}
+	code := make(chan int, 1)
+	go func() {
+		code <- cli.Run(context.Background(), []string{"experiment", "--runs-dir", runs, "--model", "openai/gpt-4o-mini",
+			"--task", taskDir, "--human", "--gate-every", "2", "--max-steps", "6"},
+			cli.Env{Stdin: stdin, Stdout: out, Stderr: out, Getenv: func(k string) string { return env[k] }})
+	}()
+	id := waitRun(t, db)
+
+	p := newPage(t, 4*time.Minute)
+	err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+id), chromedp.WaitVisible("#status"))
+	var first string
+	if err == nil {
+		// A mark that a reload would wipe: every later change came live.
+		first, err = chromedp.Run(p.ctx, chromedp.Evaluate[string](`window.mlrcMark = "kept"; document.querySelector("#part-steps .steps")?.dataset.count || "0"`))
+	}
+	if err != nil {
+		t.Fatalf("open the run page: %v\nrun output:\n%s", err, out.String())
+	}
+
+	// The gates, in the order the run opens them: the checkpoint after
+	// two steps (guidance typed in the page), the first experiment, the
+	// final answer.
+	for seq, guidance := range []string{"look at the pixels", "", ""} {
+		sel := fmt.Sprintf(`.gate.open[data-gate="%d"]`, seq+1)
+		tasks := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(sel)}
+		if guidance != "" {
+			tasks = append(tasks, chromedp.SendKeys(sel+" textarea", guidance))
+		}
+		tasks = append(tasks, chromedp.Click(sel+` button[data-answer="go"]`),
+			chromedp.WaitVisible(fmt.Sprintf(`.gate-log li[data-gate="%d"]`, seq+1)))
+		if err := chromedp.Do(p.ctx, tasks...); err != nil {
+			p.screenshot(t, "run-page-failed")
+			t.Fatalf("gate %d: %v\nrun output:\n%s", seq+1, err, out.String())
+		}
+	}
+	var mark, steps, points string
+	err = chromedp.Do(p.ctx, chromedp.WaitVisible(`#status [data-status="done"]`), chromedp.WaitVisible(`#metric svg polyline`))
+	if err == nil {
+		mark, err = chromedp.Run(p.ctx, chromedp.Evaluate[string](`window.mlrcMark || "reloaded"`))
+	}
+	if err == nil {
+		steps, err = chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector("#part-steps .steps").dataset.count`))
+	}
+	if err == nil {
+		points, err = chromedp.Run(p.ctx, chromedp.Evaluate[string](`String(document.querySelectorAll("#metric circle.metric").length)`))
+	}
+	if err != nil {
+		p.screenshot(t, "run-page-failed")
+		t.Fatalf("the run's end on the page: %v\nrun output:\n%s", err, out.String())
+	}
+	p.screenshot(t, "run-page")
+	if c := <-code; c != 0 {
+		t.Fatalf("mlrc experiment exited %d:\n%s", c, out.String())
+	}
+	if mark != "kept" {
+		t.Errorf("the page was reloaded; it should update live")
+	}
+	if first == steps || steps != "6" { // setup, baseline, four agent steps
+		t.Errorf("steps on the page: %s at first, %s at the end; want them to grow live to 6", first, steps)
+	}
+	if points != "1" {
+		t.Errorf("%s metric points on the chart, want 1 (one run)", points)
+	}
+
+	// The guidance typed in the browser reached the model, and the terminal
+	// was told each gate was answered from the web.
+	reqs := srv.Requests()
+	if len(reqs) != 4 {
+		t.Fatalf("the model was asked %d times, want 4", len(reqs))
+	}
+	if body := string(reqs[2].Raw); !strings.Contains(body, "Guidance from the researcher supervising you: look at the pixels") {
+		t.Errorf("the third request lacks the guidance typed in the browser:\n%.1500s", body)
+	}
+	if n := strings.Count(out.String(), "answered from the web:"); n != 3 {
+		t.Errorf("the terminal was told %d times that the web answered, want 3:\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "answered from the web: guidance: look at the pixels") {
+		t.Errorf("the terminal was not told the guidance:\n%s", out.String())
+	}
+	p.checkClean(t, base)
+}
+
+// The runs list, the compare page and a run's validation-free page load
+// with no error and no request elsewhere; a process killed while its run
+// waits at a gate shows as interrupted on the open page.
+func TestBrowserShowsKilledRunInterrupted(t *testing.T) {
+	chromium(t)
+	taskDir := digits(t)
+	srv := fakeserver.New(tool("run_experiment", nil), tool("final_answer", map[string]any{"summary": "s"}))
+	defer srv.Close()
+	runs := t.TempDir()
+	db := filepath.Join(runs, "mlrc.db")
+	base := serve(t, db)
+
+	// The run in a process of its own, with no terminal: it waits at the
+	// first gate for the web.
+	cmd := exec.Command(os.Args[0], "experiment", "--runs-dir", runs, "--model", "openai/gpt-4o-mini",
+		"--task", taskDir, "--human")
+	cmd.Env = append(os.Environ(), "MLRC_WEB_TEST_AS_CLI=1", "OPENAI_BASE_URL="+srv.URL+"/v1", "OPENAI_API_KEY="+testKey, "HF_HUB_OFFLINE=1")
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	id := waitRun(t, db)
+
+	p := newPage(t, 3*time.Minute)
+	err := chromedp.Do(p.ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(fmt.Sprintf(`#runs tr[data-run="%s"]`, id)),
+		chromedp.Navigate(base+"/runs/"+id),
+		chromedp.WaitVisible(`#status [data-status="running"]`),
+		chromedp.WaitVisible(`.gate.open[data-gate="1"]`),
+	)
+	if err != nil {
+		t.Fatalf("the running run: %v\nrun output:\n%s", err, out.String())
+	}
+	cmd.Process.Kill() // kill -9: the run records nothing
+	cmd.Wait()
+	var text string
+	err = chromedp.Do(p.ctx, chromedp.WaitVisible(`#status [data-status="interrupted"]`))
+	if err == nil {
+		text, err = chromedp.Run(p.ctx, chromedp.Text(`#part-head p.interrupted`))
+	}
+	if err != nil {
+		p.screenshot(t, "interrupted-failed")
+		t.Fatalf("after the kill: %v", err)
+	}
+	if !strings.Contains(text, "mlrc resume "+id) {
+		t.Errorf("the page says %q, want the resume command", text)
+	}
+	gateForms, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`String(document.querySelectorAll(".gate.open").length)`))
+	if gateForms != "0" {
+		t.Errorf("%s gate forms still offered on an interrupted run", gateForms)
+	}
+	p.screenshot(t, "interrupted")
+	if err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/compare?a="+id+"&b="+id), chromedp.WaitVisible("#cmp-config")); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	p.checkClean(t, base)
+}
+
+func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
