@@ -280,7 +280,7 @@ var diffExcludes = []string{":(exclude,glob)**/*.csv", ":(exclude,glob)**/*.tsv"
 func (s *search) brief(ctx context.Context, n, parent *node) (string, error) {
 	cfg := s.cfg
 	cfg.MaxSteps = s.opt.NodeSteps
-	base, err := renderBrief(cfg, s.baseline)
+	base, err := renderBrief(cfg, &s.baseline)
 	if err != nil {
 		return "", err
 	}

@@ -62,7 +62,13 @@ type Config struct {
 	// Prototype is a host directory holding the untouched prototype
 	// workspace (the run's "prototype" snapshot, exported); Best holds the
 	// best solution's workspace (the run's best/). Neither is modified.
+	// With a Reference, Prototype holds that reference's code instead.
 	Prototype, Best string
+	// Reference, when set, says that the baseline arm is not the untouched
+	// prototype but a reference run's code (e.g. "first working run, run
+	// 1": the prototype is a template that gives no metric). The verdict
+	// carries it and its summary says so.
+	Reference string
 	// WorkDir is where each re-run gets its fresh layout,
 	// WorkDir/<arm>-<seed>/{workspace,private}; those directories are
 	// replaced. Empty means a temporary directory, removed afterwards.
@@ -111,8 +117,12 @@ type Verdict struct {
 	Summary  string    `json:"summary"`
 	Metric   string    `json:"metric"`
 	Goal     task.Goal `json:"goal"`
-	Baseline Arm       `json:"baseline"`
-	Best     Arm       `json:"best"`
+	// Baseline is the untouched prototype's arm or, when Reference is
+	// set, the reference code's (reference = first working run, not a
+	// baseline).
+	Baseline  Arm    `json:"baseline"`
+	Reference string `json:"reference,omitempty"`
+	Best      Arm    `json:"best"`
 	// Test compares the arms' values over the seeds, oriented by the goal:
 	// Diff is Improvement. It holds the exact permutation p-value too.
 	Test Test `json:"test"`
@@ -260,7 +270,7 @@ func Run(ctx context.Context, cfg Config) (*Verdict, error) {
 		checkReproduces(cfg.Reported, best, cfg.ReportedSeed, cfg.Tolerance),
 		checkReruns(base, best))
 
-	verdict := &Verdict{Metric: cfg.Task.Metric.Name, Goal: cfg.Task.Metric.Goal, Baseline: base, Best: best,
+	verdict := &Verdict{Metric: cfg.Task.Metric.Name, Goal: cfg.Task.Metric.Goal, Baseline: base, Reference: cfg.Reference, Best: best,
 		Checks: checks, Criterion: cfg.Criterion, Timing: v.timing}
 	verdict.Bootstrap = v.bootstrap(byArm["baseline"], byArm["best"])
 	verdict.compare()
@@ -341,6 +351,7 @@ const PermutationTest = "exact permutation test over the seeds"
 
 // decide sets Success and Summary.
 func (v *Verdict) decide() {
+	defer v.labelReference()
 	if failed := v.Failed(); len(failed) > 0 {
 		if len(failed) == 1 {
 			v.Summary = fmt.Sprintf("not a success: check '%s' failed: %s", failed[0].Name, clip(failed[0].Detail, 300))
@@ -370,4 +381,12 @@ func (v *Verdict) decide() {
 	v.Success = true
 	v.Summary = fmt.Sprintf("success: %s went from %.6g to %.6g, an improvement of %.4g (%s) over %d seeds, significant by the %s (p = %.3g), and every integrity check passed",
 		v.Metric, v.Baseline.Mean, v.Best.Mean, v.Improvement, RelativeText(v.RelativeImprovement, v.RelativeTo), len(v.Best.Values), v.DecidedBy, v.P)
+}
+
+// labelReference says in the summary what the baseline arm was when it
+// was not the untouched prototype.
+func (v *Verdict) labelReference() {
+	if v.Reference != "" {
+		v.Summary += fmt.Sprintf(" (compared with the reference = %s, not a baseline)", v.Reference)
+	}
 }

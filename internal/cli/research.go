@@ -42,11 +42,13 @@ type researchParams struct {
 	// MinRelative is the success criterion: the least relative improvement
 	// over the baseline (0.1 = 10%); 0 means any significant improvement.
 	MinRelative float64 `json:"min_relative"`
+	// Reference overrides the task's reference: (prototype or first-run).
+	Reference string `json:"reference,omitempty"`
 }
 
 func (p *researchParams) experiment() *experimentParams {
 	return &experimentParams{Task: p.Task, Model: p.Model, Search: p.Search, Human: p.Human, Every: p.Every,
-		MaxSteps: p.MaxSteps, Workers: p.Workers, Seed: firstSeed(p.Seeds)}
+		MaxSteps: p.MaxSteps, Workers: p.Workers, Seed: firstSeed(p.Seeds), Reference: p.Reference}
 }
 
 func (p *researchParams) ideas() ideaParams {
@@ -91,6 +93,9 @@ solution over several seeds through the task's evaluator and tests the differenc
 				}
 				p.Model = "scripted/" + rehearsal
 			}
+			if err := task.CheckReference(p.Reference); err != nil {
+				return usageError("--%w", err)
+			}
 			if len(p.Seeds) < 2 {
 				return usageError("--seeds needs at least 2 seeds to test a difference")
 			}
@@ -123,6 +128,7 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f.BoolVar(&p.Offline, "offline", false, "do not query Semantic Scholar, OpenAlex or arXiv")
 	f.StringVar(&rehearsal, "rehearsal", "", "rehearse with no model: the model's answers come from this script (examples/rehearsal/digits.yaml); everything else runs for real, and the run says it is a rehearsal")
 	f.Float64Var(&p.MinRelative, "min-improvement", 0, "success needs at least this relative improvement (0.1 = 10%) besides significance")
+	f.StringVar(&p.Reference, "reference", "", referenceUsage)
 	return cmd
 }
 
@@ -257,6 +263,9 @@ func startHash(dir string, t *task.Task) (string, error) {
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	return h, os.WriteFile(path, b, 0o644)
 }
+
+// referenceUsage is the help of --reference.
+const referenceUsage = "what runs are compared with: prototype (the untouched prototype's score, the baseline) or first-run (for a template prototype that gives no score: the first run that yields the metric becomes the reference, and validation re-runs its code); default: the task's reference:, else prototype"
 
 // rehearsalLine opens and closes a rehearsal's output.
 const rehearsalLine = "rehearsal: a scripted model, not a language model; set OPENAI_API_KEY (or ANTHROPIC_API_KEY, OPENROUTER_API_KEY, MLRC_MODEL=ollama/...) to research live"

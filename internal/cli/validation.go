@@ -90,7 +90,7 @@ func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab l
 	}
 	cfg := validate.Config{
 		Task: t, Sandbox: lab.runner, Python: a.cfg.Python, Seeds: p.Seeds,
-		Prototype: proto, Best: res.BestDir, WorkDir: dir,
+		Prototype: proto, Best: res.BestDir, WorkDir: dir, Reference: rec.ReferenceLabel(),
 		Reported: res.Best.Metric, ReportedSeed: firstSeed(p.Seeds),
 		Criterion: validate.Criterion{MinRelative: p.MinRelative},
 		TaskHash:  taskHash, ProtectedHashes: hashes, Log: s.log,
