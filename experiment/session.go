@@ -93,7 +93,7 @@ type Result struct {
 	Reference    string
 	ReferenceRun *RunRecord
 	Best         *RunRecord // nil when no run beat the baseline (or the reference)
-	Steps    int
+	Steps        int
 	// Workspace is the agent's workspace; BestDir holds the best code.
 	Workspace string
 	BestDir   string
@@ -535,7 +535,7 @@ type Record struct {
 	Baseline *RunRecord
 	// Reference is task.ReferencePrototype or task.ReferenceFirstRun.
 	Reference string
-	Runs     []RunRecord
+	Runs      []RunRecord
 	// Steps are the completed agent steps' points: the last metric of the
 	// step (nil when its runs failed or it made none) and the action.
 	Steps []StepPoint

@@ -114,9 +114,9 @@ type Arm struct {
 type Verdict struct {
 	Success bool `json:"success"`
 	// Summary says in one sentence why it is or is not a success.
-	Summary  string    `json:"summary"`
-	Metric   string    `json:"metric"`
-	Goal     task.Goal `json:"goal"`
+	Summary string    `json:"summary"`
+	Metric  string    `json:"metric"`
+	Goal    task.Goal `json:"goal"`
 	// Baseline is the untouched prototype's arm or, when Reference is
 	// set, the reference code's (reference = first working run, not a
 	// baseline).
