@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mlrc/mlrc/sandbox"
@@ -33,16 +35,76 @@ type Tolerance struct {
 // DefaultTolerance is used when Config.Tolerance is zero.
 var DefaultTolerance = Tolerance{Relative: 1e-4, Absolute: 1e-6, SDs: 2}
 
+// The bounds of a Tolerance: beyond them the check that the reported
+// metric reproduces would pass a made-up value.
+const (
+	MaxRelativeTolerance = 0.05
+	MaxSDsTolerance      = 5
+)
+
 func (t Tolerance) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"relative", t.Relative}, {"absolute", t.Absolute}, {"SDs", t.SDs}} {
-		if !(f.v >= 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("tolerance: %s %v: want 0 or more", f.name, f.v)
+		max  float64
+		why  string
+	}{
+		{"relative", t.Relative, MaxRelativeTolerance, "a fraction of the reported value, e.g. 1e-4"},
+		{"absolute", t.Absolute, math.Inf(1), "in the metric's units, e.g. 1e-6"},
+		{"sds", t.SDs, MaxSDsTolerance, "standard deviations of the re-runs, e.g. 2"},
+	} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) || f.v > f.max {
+			bound := "0 or more"
+			if !math.IsInf(f.max, 0) {
+				bound = fmt.Sprintf("from 0 to %g", f.max)
+			}
+			return fmt.Errorf("tolerance %s %v is out of bounds: want %s (%s)", f.name, f.v, bound, f.why)
 		}
 	}
 	return nil
+}
+
+// ParseTolerance reads a tolerance as a flag gives it: a number (the
+// relative tolerance, the others at their defaults) or comma-separated
+// key=value pairs of relative, absolute and sds
+// ("relative=1e-3,sds=3"), each missing one at its default. It checks the
+// bounds.
+func ParseTolerance(s string) (Tolerance, error) {
+	t := DefaultTolerance
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return t, errors.New("tolerance: empty: want a relative tolerance such as 1e-4, or relative=R,absolute=A,sds=K")
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		t.Relative = v
+		return t, t.validate()
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil {
+			return t, fmt.Errorf("tolerance %q: %q is not key=number: want a relative tolerance such as 1e-4, or relative=R,absolute=A,sds=K", s, kv)
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "relative", "rel":
+			t.Relative = x
+		case "absolute", "abs":
+			t.Absolute = x
+		case "sds", "sd":
+			t.SDs = x
+		default:
+			return t, fmt.Errorf("tolerance %q: unknown key %q: want relative, absolute or sds", s, k)
+		}
+	}
+	if t == (Tolerance{}) {
+		return t, fmt.Errorf("tolerance %q: all zero is the zero Tolerance, which means the default (%s); for a strict check give a tiny one, e.g. absolute=1e-12,relative=0,sds=0", s, DefaultTolerance)
+	}
+	return t, t.validate()
+}
+
+// String is the tolerance as ParseTolerance reads it.
+func (t Tolerance) String() string {
+	return fmt.Sprintf("relative=%g,absolute=%g,sds=%g", t.Relative, t.Absolute, t.SDs)
 }
 
 // allowed is the distance from the re-runs' range a reported value may

@@ -169,3 +169,19 @@ func TestReferenceFlagRejected(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", r.code, r.stderr)
 	}
 }
+
+// TestToleranceFlag: --tolerance out of bounds is a usage error that names
+// the bound, before anything runs.
+func TestToleranceFlag(t *testing.T) {
+	for _, tt := range []struct{ arg, want string }{
+		{"0.2", "--tolerance relative 0.2 is out of bounds: want from 0 to 0.05"},
+		{"sds=9", "--tolerance sds 9 is out of bounds: want from 0 to 5"},
+		{"relative=-1", "--tolerance relative -1 is out of bounds"},
+		{"margin=1", `unknown key "margin"`},
+	} {
+		r := run(t, nil, "research", "--paper", "p.md", "--task", "x", "--tolerance", tt.arg)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("--tolerance %s: exit %d, stderr %s; want exit 2 and %q", tt.arg, r.code, r.stderr, tt.want)
+		}
+	}
+}

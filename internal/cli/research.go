@@ -44,6 +44,9 @@ type researchParams struct {
 	MinRelative float64 `json:"min_relative"`
 	// Reference overrides the task's reference: (prototype or first-run).
 	Reference string `json:"reference,omitempty"`
+	// Tolerance is how far the reported metric may lie from the re-runs;
+	// nil means validate.DefaultTolerance.
+	Tolerance *validate.Tolerance `json:"tolerance,omitempty"`
 }
 
 func (p *researchParams) experiment() *experimentParams {
@@ -65,7 +68,7 @@ func firstSeed(seeds []int) int {
 func (a *app) researchCommand() *cobra.Command {
 	var p researchParams
 	var auto bool
-	var rehearsal string
+	var rehearsal, tolerance string
 	cmd := &cobra.Command{
 		Use:   "research --paper P [--paper ...] --task DIR [--model M | --rehearsal SCRIPT] [--auto|--human] [--search linear|tree]",
 		Short: "Do research end to end: ideas from the papers, experiments on the task, validation, a report",
@@ -95,6 +98,13 @@ solution over several seeds through the task's evaluator and tests the differenc
 			}
 			if err := task.CheckReference(p.Reference); err != nil {
 				return usageError("--%w", err)
+			}
+			if cmd.Flags().Changed("tolerance") {
+				tol, err := validate.ParseTolerance(tolerance)
+				if err != nil {
+					return usageError("--%w", err)
+				}
+				p.Tolerance = &tol
 			}
 			if len(p.Seeds) < 2 {
 				return usageError("--seeds needs at least 2 seeds to test a difference")
@@ -129,6 +139,7 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f.StringVar(&rehearsal, "rehearsal", "", "rehearse with no model: the model's answers come from this script (examples/rehearsal/digits.yaml); everything else runs for real, and the run says it is a rehearsal")
 	f.Float64Var(&p.MinRelative, "min-improvement", 0, "success needs at least this relative improvement (0.1 = 10%) besides significance")
 	f.StringVar(&p.Reference, "reference", "", referenceUsage)
+	f.StringVar(&tolerance, "tolerance", validate.DefaultTolerance.String(), "how far the metric the agent reported may lie outside the range of the best solution's re-runs: a relative tolerance (e.g. 1e-3), or relative=R,absolute=A,sds=K (allowed: max(A, R×|reported|) + K×SD of the re-runs; R at most 0.05, K at most 5)")
 	return cmd
 }
 
