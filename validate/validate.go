@@ -376,7 +376,7 @@ func (v *validator) bootstrap(base, best []*rerun) *Bootstrap {
 		}
 		if b.perExample == "" || w.perExample == "" {
 			return &Bootstrap{Name: "paired bootstrap over the held-out examples", Seed: seed,
-				Note: "the task's evaluator gave no per-example output: make it write id,label,prediction[,score] to the file named by " + task.EnvPerExample}
+				Note: "the task's evaluator gave no per-example output: make it write id,label,prediction[,score | ,p_<class>...] to the file named by " + task.EnvPerExample}
 		}
 		return pairedBootstrap(v.cfg.Task.Metric.Name, v.cfg.Task.Metric.Goal, seed, b.perExample, w.perExample, b.value, w.value)
 	}
