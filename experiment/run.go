@@ -27,6 +27,10 @@ type RunRecord struct {
 	Notes    []string `json:"notes,omitempty"`
 	// Logs are the run's stdout and stderr, as files in the run directory.
 	Logs LogFiles `json:"logs,omitzero"`
+	// Reference marks the first run that yielded the metric when the
+	// prototype gave none and the run was told to take that run as its
+	// reference (task.ReferenceFirstRun): later runs are compared with it.
+	Reference bool `json:"reference,omitempty"`
 }
 
 // Tracker keeps the runs of one workspace: how many, the baseline, the best.
@@ -34,10 +38,14 @@ type Tracker struct {
 	Goal     task.Goal
 	Metric   string
 	Baseline float64
+	// FirstRun says there is no baseline yet: the first run that yields
+	// the metric becomes the reference, and Baseline its metric.
+	FirstRun bool
 
-	mu   sync.Mutex
-	runs []RunRecord
-	best *RunRecord
+	mu        sync.Mutex
+	runs      []RunRecord
+	best      *RunRecord
+	reference *RunRecord
 }
 
 // Add records a run.
@@ -47,6 +55,11 @@ func (t *Tracker) Add(r RunRecord) (newBest bool) {
 	t.runs = append(t.runs, r)
 	if r.Metric == nil {
 		return false
+	}
+	if t.FirstRun && t.reference == nil {
+		rc := r
+		rc.Reference = true
+		t.reference, t.Baseline = &rc, *r.Metric
 	}
 	if t.best == nil || better(t.Goal, *r.Metric, *t.best.Metric) {
 		rc := r
@@ -64,6 +77,36 @@ func (t *Tracker) Best() (RunRecord, bool) {
 		return RunRecord{}, false
 	}
 	return *t.best, true
+}
+
+// Reference returns the first working run when the tracker takes it as
+// its reference (FirstRun) and one has yielded the metric.
+func (t *Tracker) Reference() (RunRecord, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.reference == nil {
+		return RunRecord{}, false
+	}
+	return *t.reference, true
+}
+
+// hasReference says whether runs have something to be compared with: the
+// baseline, or the first working run.
+func (t *Tracker) hasReference() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.FirstRun || t.reference != nil
+}
+
+// referenceText names what runs are compared with, for the agent.
+func (t *Tracker) referenceText() string {
+	if !t.FirstRun {
+		return fmt.Sprintf("baseline %.6g", t.Baseline)
+	}
+	if ref, ok := t.Reference(); ok {
+		return fmt.Sprintf("reference %.6g from run %d, the first working run (the prototype gave no baseline)", t.Baseline, ref.Run)
+	}
+	return "no baseline: the prototype gives no metric, so the first run that yields one becomes the reference"
 }
 
 // Runs returns every run so far.
@@ -138,6 +181,9 @@ func (rt *runTool) call(ctx context.Context, p runParams) (agent.Result, error) 
 		return agent.Result{}, err
 	}
 	newBest := rt.tracker.Add(rec)
+	if ref, ok := rt.tracker.Reference(); ok && ref.Run == rec.Run {
+		rec.Reference = true
+	}
 	data, _ := json.Marshal(rec)
 	return agent.Result{
 		Content: describeRun(rt.lab, rt.tracker, rec, res, score, evalErr, newBest),
@@ -208,8 +254,10 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 	}
 	switch {
 	case rec.Metric != nil:
-		fmt.Fprintf(&b, "Metric from the evaluator: %s = %.6g (%s; baseline %.6g", tr.Metric, *rec.Metric, tr.Goal, tr.Baseline)
-		if best, ok := tr.Best(); ok {
+		fmt.Fprintf(&b, "Metric from the evaluator: %s = %.6g (%s; %s", tr.Metric, *rec.Metric, tr.Goal, tr.referenceText())
+		if rec.Reference {
+			b.WriteString(": this run is that reference; improve on it")
+		} else if best, ok := tr.Best(); ok {
 			fmt.Fprintf(&b, "; best so far %.6g in run %d", *best.Metric, best.Run)
 		}
 		b.WriteString(")")
@@ -261,7 +309,9 @@ func summarizeRun(tr *Tracker, rec RunRecord, newBest bool) string {
 		return fmt.Sprintf("run_experiment #%d → failed: %s", rec.Run, agent.Clip(rec.Error, 120)) + took
 	}
 	s := fmt.Sprintf("run_experiment #%d → %s %.6g", rec.Run, tr.Metric, *rec.Metric)
-	if newBest {
+	if rec.Reference {
+		s += " (the reference: first working run)"
+	} else if newBest {
 		s += " (new best)"
 	}
 	return s + took

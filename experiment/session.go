@@ -54,7 +54,12 @@ type Config struct {
 	// while exactly one is open.
 	ModelFor func(rec llm.Recorder) agent.Model
 	// Plan is the research plan to implement, as text.
-	Plan        string
+	Plan string
+	// Reference is what runs are compared with: task.ReferencePrototype
+	// (the baseline) or task.ReferenceFirstRun (the first run that yields
+	// the metric, when the prototype is a template); empty means the
+	// task's reference:.
+	Reference   string
 	MaxSteps    int
 	DebugBudget int
 	Gates       Gates
@@ -88,12 +93,18 @@ type Event struct {
 
 // Result is how the run ended.
 type Result struct {
-	Reason   string
-	Metric   string
-	Goal     task.Goal
+	Reason string
+	Metric string
+	Goal   task.Goal
+	// Baseline is the metric runs were compared with: the prototype's, or
+	// with Reference task.ReferenceFirstRun the first working run's
+	// (ReferenceRun; 0 when no run worked).
 	Baseline float64
-	Best     *RunRecord // nil when no run produced a metric
-	Steps    int
+	// Reference is task.ReferencePrototype or task.ReferenceFirstRun.
+	Reference    string
+	ReferenceRun *RunRecord
+	Best         *RunRecord // nil when no run beat the baseline (or the reference)
+	Steps        int
 	// Workspace is the agent's workspace; BestDir holds the best code.
 	Workspace string
 	BestDir   string
@@ -182,13 +193,17 @@ func run(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) (*Result,
 	if err := snaps.Restore(ctx, resumeAt); err != nil {
 		return nil, fmt.Errorf("restore the workspace: %w", err)
 	}
-	tracker := &Tracker{Goal: cfg.Task.Metric.Goal, Metric: cfg.Task.Metric.Name, Baseline: *st.baseline.Metric}
+	tracker := newTracker(cfg, st)
 	for _, s := range st.history {
 		for _, r := range runRecords(s) {
 			tracker.Add(r)
 		}
 	}
-	progress(Event{Kind: "baseline", Baseline: tracker.Baseline, Message: fmt.Sprintf("baseline %s = %.6g", tracker.Metric, tracker.Baseline)})
+	msg := fmt.Sprintf("baseline %s = %.6g", tracker.Metric, tracker.Baseline)
+	if tracker.FirstRun {
+		msg = fmt.Sprintf("%s: %s", tracker.Metric, tracker.referenceText())
+	}
+	progress(Event{Kind: "baseline", Baseline: tracker.Baseline, Message: msg})
 
 	ws, err := NewWorkspace(d.workspace, cfg.Task.Protected)
 	if err != nil {
@@ -289,7 +304,26 @@ func withDefaults(cfg Config) Config {
 	if strings.TrimSpace(cfg.Plan) == "" {
 		cfg.Plan = DefaultPlan
 	}
+	if cfg.Reference == "" {
+		cfg.Reference = cfg.Task.Reference
+	}
+	if cfg.Reference == "" {
+		cfg.Reference = task.ReferencePrototype
+	}
 	return cfg
+}
+
+// newTracker returns the tracker of a run whose baseline step is done:
+// with no baseline (a template prototype, and the first working run as
+// the reference) it waits for that run.
+func newTracker(cfg Config, st *state) *Tracker {
+	t := &Tracker{Goal: cfg.Task.Metric.Goal, Metric: cfg.Task.Metric.Name}
+	if st.baseline.Metric == nil {
+		t.FirstRun = true
+	} else {
+		t.Baseline = *st.baseline.Metric
+	}
+	return t
 }
 
 // prepare sets the run up and measures the baseline, unless a resumed run
@@ -367,14 +401,22 @@ func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) erro
 		return err
 	}
 	if rec.Metric == nil {
-		step.End(context.WithoutCancel(ctx), store.StatusFailed, rec)
 		detail := rec.Error
 		if evalErr != nil {
 			detail = evalErr.Error()
 		} else if res != nil {
 			detail += ": " + agent.Clip(res.Stderr.Text, 1500)
 		}
-		return fmt.Errorf("the untouched prototype does not give a baseline (%s); check the task with `mlrc task check`", detail)
+		if cfg.Reference == task.ReferenceFirstRun {
+			// Recorded as done without a metric: the first working run
+			// becomes the reference.
+			cfg.Run.Emit(ctx, "warning", map[string]string{"phase": Phase,
+				"message": "the untouched prototype gives no baseline (" + agent.Clip(detail, 300) + "): as asked (reference: first-run), the first run that yields the metric is the reference, not a baseline"})
+			st.baseline = &rec
+			return step.End(ctx, store.StatusDone, rec)
+		}
+		step.End(context.WithoutCancel(ctx), store.StatusFailed, rec)
+		return &NoBaselineError{Detail: detail, Evaluated: evalErr != nil}
 	}
 	st.baseline = &rec
 	return step.End(ctx, store.StatusDone, rec)
@@ -382,9 +424,15 @@ func baseline(ctx context.Context, cfg Config, lab *Lab, d dirs, st *state) erro
 
 func finish(ctx context.Context, cfg Config, snaps *snapshot.Repo, d dirs, st *state, tracker *Tracker, stopped *agent.Stopped) (*Result, error) {
 	res := &Result{Reason: stopped.Reason, Metric: tracker.Metric, Goal: tracker.Goal, Baseline: tracker.Baseline,
-		Steps: len(stopped.Steps), Workspace: d.workspace}
+		Reference: task.ReferencePrototype, Steps: len(stopped.Steps), Workspace: d.workspace}
+	if tracker.FirstRun {
+		res.Reference = task.ReferenceFirstRun
+		if ref, ok := tracker.Reference(); ok {
+			res.ReferenceRun = &ref
+		}
+	}
 	best, ok := tracker.Best()
-	if !ok || !better(tracker.Goal, *best.Metric, tracker.Baseline) {
+	if !ok || !tracker.hasReference() || !better(tracker.Goal, *best.Metric, tracker.Baseline) {
 		cfg.Run.Emit(ctx, "result", map[string]any{"reason": stopped.Reason, "improved": false})
 		return res, nil
 	}
@@ -477,7 +525,7 @@ func stepAction(s agent.Step) string {
 
 func checkpointText(tr *Tracker, history []agent.Step) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d steps done. Baseline %s = %.6g", len(history), tr.Metric, tr.Baseline)
+	fmt.Fprintf(&b, "%d steps done. %s: %s", len(history), tr.Metric, tr.referenceText())
 	if best, ok := tr.Best(); ok {
 		fmt.Fprintf(&b, "; best %.6g (run %d)", *best.Metric, best.Run)
 	}
@@ -488,6 +536,8 @@ func checkpointText(tr *Tracker, history []agent.Step) string {
 	return b.String()
 }
 
+// renderBrief writes the agent's brief. With no baseline metric (the
+// prototype gives none), the first working run is the reference.
 func renderBrief(cfg Config, st *state) (string, error) {
 	text, _ := prompts.ReadFile("prompts/brief.md")
 	tmpl, err := template.New("brief").Parse(string(text))
@@ -508,12 +558,15 @@ func renderBrief(cfg Config, st *state) (string, error) {
 	if cfg.Task.Limits.TotalTime > 0 {
 		total = cfg.Task.Limits.TotalTime.String()
 	}
+	reference := "The untouched prototype gives no score: it is a template that leaves the model to you, or its output is missing. Make it work first: your first run that the evaluator scores becomes the reference that later runs are compared with."
+	if st.baseline.Metric != nil {
+		reference = fmt.Sprintf("The untouched prototype scores %.6g; its run took %.1f s.", *st.baseline.Metric, st.baseline.Seconds)
+	}
 	var b strings.Builder
 	err = tmpl.Execute(&b, map[string]any{
 		"Name": cfg.Task.Name, "Problem": strings.TrimSpace(cfg.Task.Problem),
-		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Baseline": fmt.Sprintf("%.6g", *st.baseline.Metric),
-		"BaselineTime": fmt.Sprintf("%.1f s", st.baseline.Seconds),
-		"RunCommand":   cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
+		"Metric": cfg.Task.Metric.Name, "Goal": cfg.Task.Metric.Goal, "Reference": reference,
+		"RunCommand": cfg.Task.Commands.Run, "RunTimeout": cfg.Task.Limits.RunTimeout, "Memory": humanBytes(cfg.Task.Limits.Memory),
 		"TotalTime": total, "Machine": m.String(), "Band": st.noise.describe(),
 		"Protected": protected, "MaxSteps": cfg.MaxSteps, "Plan": strings.TrimSpace(cfg.Plan),
 		"Recalled": cfg.Recalled,
@@ -524,8 +577,13 @@ func renderBrief(cfg Config, st *state) (string, error) {
 // Record is what an experiment run measured, read back from the store: the
 // baseline and every run_experiment in step order.
 type Record struct {
+	// Baseline is what runs were compared with: the untouched prototype's
+	// run or, when it gave no metric and the run took its first working
+	// run as the reference (Reference), that run; nil when there is none.
 	Baseline *RunRecord
-	Runs     []RunRecord
+	// Reference is task.ReferencePrototype or task.ReferenceFirstRun.
+	Reference string
+	Runs      []RunRecord
 	// Steps are the completed agent steps' points: the last metric of the
 	// step (nil when its runs failed or it made none) and the action.
 	Steps []StepPoint
@@ -546,7 +604,10 @@ func Read(ctx context.Context, run *store.Run) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := &Record{Baseline: st.baseline}
+	rec := &Record{Baseline: st.baseline, Reference: task.ReferencePrototype}
+	if st.baseline != nil && st.baseline.Metric == nil {
+		rec.Baseline, rec.Reference = nil, task.ReferenceFirstRun
+	}
 	steps, err := run.Steps(ctx)
 	if err != nil {
 		return nil, err
@@ -563,6 +624,11 @@ func Read(ctx context.Context, run *store.Run) (*Record, error) {
 		n++
 		p := StepPoint{Step: n, Action: stepAction(out.Step)}
 		for _, r := range runRecords(out.Step) {
+			if rec.Reference == task.ReferenceFirstRun && rec.Baseline == nil && r.Metric != nil {
+				ref := r
+				ref.Reference = true
+				rec.Baseline = &ref
+			}
 			rec.Runs = append(rec.Runs, r)
 			p.Runs++
 			p.Metric = r.Metric
@@ -570,4 +636,47 @@ func Read(ctx context.Context, run *store.Run) (*Record, error) {
 		rec.Steps = append(rec.Steps, p)
 	}
 	return rec, nil
+}
+
+// NoBaselineError is returned when the untouched prototype gives no metric
+// and the run was not told to take its first working run as the reference.
+type NoBaselineError struct {
+	Detail string
+	// Evaluated says the prototype ran and the evaluator could not score
+	// it (no output: typically a template prototype); else the run failed.
+	Evaluated bool
+}
+
+func (e *NoBaselineError) Error() string {
+	why := "the prototype's run failed"
+	if e.Evaluated {
+		why = "the evaluator found no output to score: the prototype may be a template that leaves the model to the agent (as MLAgentBench's house-price, imdb and spaceship-titanic do)"
+	}
+	return fmt.Sprintf("the untouched prototype gives no baseline (%s): %s. To run anyway with the first run that yields the metric as the reference (a reference, not a baseline; validation re-runs its code against the best), pass --reference first-run or set `reference: first-run` in task.yaml; otherwise finish the prototype so that it writes its outputs, and check the task with `mlrc task check`",
+		e.Detail, why)
+}
+
+// ReferenceText says what the run's results were compared with, in one
+// line: the baseline, or the first working run.
+func (r *Result) ReferenceText() string {
+	if r.Reference != task.ReferenceFirstRun {
+		return fmt.Sprintf("baseline %s = %.6g", r.Metric, r.Baseline)
+	}
+	if r.ReferenceRun == nil {
+		return fmt.Sprintf("reference: none (no baseline: the prototype gives no %s, and no run yielded it)", r.Metric)
+	}
+	return fmt.Sprintf("reference %s = %.6g (reference = first working run, run %d, not a baseline: the prototype gives no metric)", r.Metric, r.Baseline, r.ReferenceRun.Run)
+}
+
+// ReferenceLabel names the reference when it is not the untouched
+// prototype's baseline, e.g. "first working run (run 1)"; empty for a
+// baseline.
+func (r *Record) ReferenceLabel() string {
+	if r.Reference != task.ReferenceFirstRun {
+		return ""
+	}
+	if r.Baseline == nil {
+		return "first working run (none: no run yielded the metric)"
+	}
+	return fmt.Sprintf("first working run (run %d)", r.Baseline.Run)
 }

@@ -111,6 +111,9 @@ func Tree(ctx context.Context, cfg Config, opt TreeOptions) (*Result, error) {
 	if cfg.Gates.on() {
 		return nil, errors.New("tree search runs unattended: its nodes run in parallel and cannot stop at human gates; run it without --human, or use --search linear")
 	}
+	if cfg.Reference == task.ReferenceFirstRun {
+		return nil, errors.New("tree search needs a baseline: with reference first-run (a template prototype), run the linear search (--search linear), whose first working run becomes the reference")
+	}
 	opt = opt.withDefaults(cfg)
 	d := runDirs(cfg.Run)
 	st, err := load(ctx, cfg.Run)

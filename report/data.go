@@ -35,6 +35,11 @@ type Data struct {
 	// step), drawn as a horizontal line in the metric plot; nil when
 	// unknown, and then the validation's baseline mean is drawn instead.
 	Baseline *float64
+	// Reference, when set, says that Baseline (and the validation's
+	// baseline arm) is not the untouched prototype's but a reference run's,
+	// e.g. "first working run (run 1)": the prototype is a template that
+	// gives no metric. Every place that shows the baseline says so.
+	Reference string
 	// Steps are the experiment's runs in order, one per agent step that
 	// ran the experiment.
 	Steps []StepPoint

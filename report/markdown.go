@@ -184,6 +184,9 @@ func mdExperiment(b *strings.Builder, v *view) {
 	b.WriteString("## Experiment\n\n")
 	t := v.Task
 	fmt.Fprintf(b, "Task %s · metric %s · task hash %s\n\n", mdInline(t.Name), mdInline(v.Metric()), mdCode(t.Hash))
+	if n := v.ReferenceNote(); n != "" {
+		fmt.Fprintf(b, "**%s**\n\n", mdInline(n))
+	}
 	if len(v.Steps) == 0 {
 		mdNotRun(b, "Not run: no experiment steps.")
 		return
@@ -228,6 +231,9 @@ func (r runs) Sentence() string {
 	if r.Best != dash {
 		s += fmt.Sprintf(" (step %d)", r.BestStep)
 	}
+	if r.Reference != "" {
+		return s + "; reference = " + r.Reference + ", not a baseline: " + r.Baseline + "."
+	}
 	return s + "; baseline " + r.Baseline + "."
 }
 
@@ -237,6 +243,9 @@ func mdValidation(b *strings.Builder, v *view) {
 	if val == nil {
 		mdNotRun(b, "Not run: the result was not validated.")
 		return
+	}
+	if n := v.ReferenceNote(); n != "" {
+		fmt.Fprintf(b, "**%s**\n\n", mdInline(n))
 	}
 	var rows [][]string
 	for _, s := range v.Seeds {

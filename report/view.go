@@ -41,6 +41,7 @@ type runs struct {
 	Best      string // the last best-so-far, or a dash
 	BestStep  int
 	Baseline  string
+	Reference string
 }
 
 type seedRow struct {
@@ -55,6 +56,15 @@ type costTotals struct {
 }
 
 type kv struct{ Key, Value string }
+
+// ReferenceNote says, when the baseline arm is a reference run rather than
+// the untouched prototype, what it is; empty otherwise.
+func (v *view) ReferenceNote() string {
+	if v.Reference == "" {
+		return ""
+	}
+	return "Reference = " + v.Reference + ", not a baseline: the untouched prototype gives no metric (it is a template), so runs are compared with the first run that yielded one, and validation re-runs that run's code as the \"Baseline\" arm."
+}
 
 func newView(d *Data) *view {
 	v := &view{Data: d, Verdict: newVerdict(d), Criteria: criteria(d), Runs: newRuns(d), ChoiceRows: choiceRows(d), TrialRows: trialRows(d)}
@@ -127,7 +137,7 @@ func criteria(d *Data) []string {
 }
 
 func newRuns(d *Data) runs {
-	r := runs{N: len(d.Steps), Best: dash, Baseline: baselineLabel(d)}
+	r := runs{N: len(d.Steps), Best: dash, Baseline: baselineLabel(d), Reference: d.Reference}
 	var best *float64
 	for _, s := range d.Steps {
 		if s.Metric == nil {
@@ -147,6 +157,8 @@ func newRuns(d *Data) runs {
 // its legend.
 func baseline(d *Data) (float64, string, bool) {
 	switch {
+	case d.Baseline != nil && d.Reference != "":
+		return *d.Baseline, "reference (" + d.Reference + ")", true
 	case d.Baseline != nil:
 		return *d.Baseline, "baseline", true
 	case d.Validation != nil && !math.IsNaN(d.Validation.BaselineMean):

@@ -49,7 +49,10 @@ func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 		return b, &StepError{Step: "run", Reason: "the prototype " + failure(b.Run, "limits.run_timeout"), Result: b.Run}
 	}
 	if b.Score, err = t.Evaluate(ctx, r, l, opt); err != nil {
-		return b, err
+		if t.Reference == ReferenceFirstRun {
+			return b, fmt.Errorf("%w\n(no baseline, as this task's reference: first-run expects of a template prototype: research runs take the first working run as the reference)", err)
+		}
+		return b, fmt.Errorf("%w\n(no baseline: if the prototype is a template that leaves the model to the agent, run anyway with --reference first-run on mlrc research or mlrc experiment, or reference: first-run in task.yaml: the first working run becomes the reference)", err)
 	}
 	b.Elapsed = time.Since(start)
 	return b, nil

@@ -23,7 +23,10 @@ const EnvSeed = "MLRC_SEED"
 // EnvPerExample is the environment variable that asks an evaluator for its
 // per-example output (Options.PerExample): the path of a CSV file to write
 // with the columns id,label,prediction and, for a probabilistic metric
-// (AUC, log loss), score, the predicted probability of the positive class.
+// (AUC, log loss), either score, the predicted probability of the positive
+// class (binary), or one p_<class> column per class with the probabilities
+// as scored (multi-class; mlrc recomputes the metric, e.g. one-vs-rest AUC,
+// on each resample).
 // Validation reads it for its paired bootstrap over the held-out examples.
 // Evaluators that do not know it ignore it.
 const EnvPerExample = "MLRC_PER_EXAMPLE"

@@ -239,7 +239,7 @@ func Import(src string, opt ImportOptions) (*Imported, error) {
 		note("packages only the prototype imports, not installed: %s (the agent may work around them)", strings.Join(m, ", "))
 	}
 	if survey.Template {
-		note("train.py is a template that leaves the model to the agent: it produces no submission, so task check has no baseline. Run anyway with mlrc experiment/research: the first working run becomes the reference")
+		note("train.py is a template that leaves the model to the agent: it produces no submission, so task check has no baseline. Run anyway with `mlrc research --reference first-run` (or `mlrc experiment --reference first-run`, or `reference: first-run` in task.yaml): the first working run becomes the reference, not a baseline, and validation compares the best against its code")
 	}
 	if len(survey.WorkspaceModules) > 0 {
 		note("the evaluator imports %s from the workspace: it runs against clean copies in eval/vendor, so the agent's edits cannot change the metric", strings.Join(survey.WorkspaceModules, ", "))

@@ -79,6 +79,28 @@ var DefaultLimits = Limits{
 	TotalTime:      2 * time.Hour,
 }
 
+// What an experiment's runs are compared with (task.yaml's reference:).
+const (
+	// ReferencePrototype: the untouched prototype's score, the baseline.
+	// A prototype that gives no score stops the run. The default.
+	ReferencePrototype = "prototype"
+	// ReferenceFirstRun: the first experiment run that the evaluator
+	// scores, for a prototype that is a template and gives no score. It is
+	// a reference, not a baseline: validation re-runs its code against the
+	// best solution.
+	ReferenceFirstRun = "first-run"
+)
+
+// CheckReference checks a reference: value (a task.yaml key or a flag);
+// empty is allowed and means the default.
+func CheckReference(v string) error {
+	switch v {
+	case "", ReferencePrototype, ReferenceFirstRun:
+		return nil
+	}
+	return fmt.Errorf("reference %q: want %s (the untouched prototype's score, the default) or %s (the first run that yields the metric, for a prototype that is a template)", v, ReferencePrototype, ReferenceFirstRun)
+}
+
 // Task is a loaded and validated task. Paths are absolute.
 type Task struct {
 	Name    string
@@ -107,6 +129,9 @@ type Task struct {
 	// Env is extra environment for every step.
 	Env    map[string]string
 	Limits Limits
+	// Reference is what runs are compared with: ReferencePrototype (the
+	// default) or ReferenceFirstRun.
+	Reference string
 }
 
 // file is task.yaml as written.
@@ -124,6 +149,7 @@ type file struct {
 	Hide      []string          `yaml:"hide,omitempty"`
 	Env       map[string]string `yaml:"env,omitempty"`
 	Limits    fileLimits        `yaml:"limits"`
+	Reference string            `yaml:"reference,omitempty"`
 }
 
 type fileMetric struct {
@@ -194,7 +220,7 @@ func Load(dir string) (*Task, error) {
 			for _, x := range m {
 				keys = append(keys, fmt.Sprintf("%q (line %s)", yamlSections[x[3]]+x[2], x[1]))
 			}
-			return nil, fmt.Errorf("%s: unknown key %s: remove it or check its spelling (the keys are name, problem, workspace, data, prepare, run, evaluate, metric, protected, outputs, hide, env, limits)", fileName, strings.Join(keys, ", "))
+			return nil, fmt.Errorf("%s: unknown key %s: remove it or check its spelling (the keys are name, problem, workspace, data, prepare, run, evaluate, metric, protected, outputs, hide, env, limits, reference)", fileName, strings.Join(keys, ", "))
 		}
 		return nil, fmt.Errorf("%s: %w", fileName, err)
 	}
@@ -394,6 +420,13 @@ func (f *file) resolve(dir string) (*Task, error) {
 		bad("limits.max_steps %d: want a positive number of agent steps", f.Limits.MaxSteps)
 	case f.Limits.MaxSteps > 0:
 		t.Limits.MaxSteps = f.Limits.MaxSteps
+	}
+	t.Reference = strings.TrimSpace(f.Reference)
+	if err := CheckReference(t.Reference); err != nil {
+		errs = append(errs, err)
+	}
+	if t.Reference == "" {
+		t.Reference = ReferencePrototype
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

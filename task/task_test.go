@@ -57,6 +57,7 @@ func TestLoadErrors(t *testing.T) {
 		{"protected outside", minimal + "protected: [../x]\n", []string{`protected: "../x": leaves the workspace`}},
 		{"hide relative", minimal + "hide: [data]\n", []string{`hide: "data": want an absolute host path`}},
 		{"seed in env", minimal + "env: {MLRC_SEED: '3'}\n", []string{"env.MLRC_SEED: set by mlrc"}},
+		{"bad reference", minimal + "reference: first\n", []string{`reference "first": want prototype`, "first-run"}},
 		{"two problems", strings.Replace(strings.Replace(minimal, "maximize", "up", 1), "problem: Predict things.\n", "", 1), []string{"problem: missing", `metric.goal "up"`}},
 	}
 	for _, tt := range tests {
@@ -431,5 +432,20 @@ func TestOutputsRemovedBeforeRun(t *testing.T) {
 	}
 	if _, err := Load(writeTask(t, minimal+"outputs: [../x]\n")); err == nil || !strings.Contains(err.Error(), "outputs") {
 		t.Errorf("outputs leaving the workspace: err = %v", err)
+	}
+}
+
+func TestLoadReference(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{minimal, ReferencePrototype},
+		{minimal + "reference: first-run\n", ReferenceFirstRun},
+	} {
+		tk, err := Load(writeTask(t, tt.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Reference != tt.want {
+			t.Errorf("reference %q, want %q", tk.Reference, tt.want)
+		}
 	}
 }

@@ -66,10 +66,22 @@ func readExamples(path string) ([]example, error) {
 	}
 	for _, c := range []string{"id", "label", "prediction"} {
 		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("%s: no column %q: want id,label,prediction[,score]", path, c)
+			return nil, fmt.Errorf("%s: no column %q: want id,label,prediction[,score | ,p_<class>...]", path, c)
 		}
 	}
 	sc, hasScore := col["score"]
+	// p_<class> columns, with the class as written (labels keep their case).
+	probCols := map[string]int{}
+	for i, h := range head {
+		h = strings.TrimSpace(h)
+		if len(h) > 2 && strings.EqualFold(h[:2], "p_") {
+			c := canonLabel(h[2:])
+			if _, dup := probCols[c]; dup {
+				return nil, fmt.Errorf("%s: two columns give the probability of class %q", path, c)
+			}
+			probCols[c] = i
+		}
+	}
 	var out []example
 	seen := map[string]bool{}
 	for {
@@ -84,6 +96,17 @@ func readExamples(path string) ([]example, error) {
 		if hasScore && strings.TrimSpace(rec[sc]) != "" {
 			if e.score, err = strconv.ParseFloat(strings.TrimSpace(rec[sc]), 64); err != nil {
 				return nil, fmt.Errorf("%s: example %s: score %q is not a number", path, e.id, rec[sc])
+			}
+		}
+		if len(probCols) > 0 {
+			e.class = canonLabel(e.label)
+			e.probs = make(map[string]float64, len(probCols))
+			for c, i := range probCols {
+				p, err := strconv.ParseFloat(strings.TrimSpace(rec[i]), 64)
+				if err != nil || p < 0 || p > 1 {
+					return nil, fmt.Errorf("%s: example %s: p_%s %q is not a probability", path, e.id, c, rec[i])
+				}
+				e.probs[c] = p
 			}
 		}
 		if seen[e.id] {

@@ -119,3 +119,35 @@ func TestZeroBaseline(t *testing.T) {
 		t.Error("relative change over a zero baseline of an unbounded metric: defined, want undefined")
 	}
 }
+
+// TestParseTolerance: the flag's forms, and values out of bounds rejected
+// with a message naming the bound.
+func TestParseTolerance(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Tolerance
+		err  string
+	}{
+		{"1e-3", Tolerance{Relative: 1e-3, Absolute: DefaultTolerance.Absolute, SDs: DefaultTolerance.SDs}, ""},
+		{"relative=0.01, sds=3", Tolerance{Relative: 0.01, Absolute: DefaultTolerance.Absolute, SDs: 3}, ""},
+		{"abs=0.5", Tolerance{Relative: DefaultTolerance.Relative, Absolute: 0.5, SDs: DefaultTolerance.SDs}, ""},
+		{DefaultTolerance.String(), DefaultTolerance, ""},
+		{"0.5", Tolerance{}, "tolerance relative 0.5 is out of bounds: want from 0 to 0.05"},
+		{"sds=6", Tolerance{}, "tolerance sds 6 is out of bounds: want from 0 to 5"},
+		{"-1e-4", Tolerance{}, "tolerance relative -0.0001 is out of bounds"},
+		{"absolute=inf", Tolerance{}, "tolerance absolute +Inf is out of bounds: want 0 or more"},
+		{"relative=NaN", Tolerance{}, "tolerance relative NaN is out of bounds"},
+		{"slack=1", Tolerance{}, `unknown key "slack"`},
+		{"relative", Tolerance{}, "is not key=number"},
+		{"relative=0,absolute=0,sds=0", Tolerance{}, "all zero"},
+		{"", Tolerance{}, "empty"},
+	} {
+		got, err := ParseTolerance(tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("ParseTolerance(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("ParseTolerance(%q): error %v, want one with %q", tt.in, err, tt.err)
+		}
+	}
+}

@@ -14,6 +14,12 @@ type example struct {
 	// score is the predicted probability of the positive class; NaN when
 	// the evaluator gave none.
 	score float64
+	// probs are the predicted probabilities by class (canonLabel), from
+	// the p_<class> columns; nil when the evaluator gave none. Multi-class
+	// log loss and AUC are computed from them.
+	probs map[string]float64
+	// class is canonLabel(label), with probs.
+	class string
 }
 
 // metricFunc computes a metric over the examples at idx (with repeats:
@@ -27,8 +33,8 @@ var metricFuncs = map[string]metricFunc{
 	"acc":           accuracy,
 	"error":         errorRate,
 	"error_rate":    errorRate,
-	"f1":            binaryF1,
-	"f1_score":      binaryF1,
+	"f1":            autoF1,
+	"f1_score":      autoF1,
 	"binary_f1":     binaryF1,
 	"macro_f1":      macroF1,
 	"f1_macro":      macroF1,
@@ -135,6 +141,20 @@ func f1(ex []example, idx []int, is func(string) (bool, error)) (float64, error)
 
 func binaryF1(ex []example, idx []int) (float64, error) { return f1(ex, idx, positive) }
 
+// autoF1 is the binary F1 when every label and prediction is binary (1/0,
+// true/false, yes/no), else the macro F1, as `mlrc task new`'s evaluator
+// reports it for more classes.
+func autoF1(ex []example, idx []int) (float64, error) {
+	for _, e := range ex {
+		_, err1 := positive(e.label)
+		_, err2 := positive(e.prediction)
+		if err1 != nil || err2 != nil {
+			return macroF1(ex, idx)
+		}
+	}
+	return binaryF1(ex, idx)
+}
+
 // macroF1 is the mean F1 over the classes among the labels and the
 // predictions of all examples.
 func macroF1(ex []example, idx []int) (float64, error) {
@@ -159,9 +179,71 @@ func canonLabel(s string) string {
 	return s
 }
 
-// rocAUC is the area under the ROC curve of score for the positive class:
-// the Mann–Whitney statistic, ties counted half.
+// rocAUC is the area under the ROC curve. With per-class probabilities
+// (p_<class>) it is scikit-learn's one-vs-rest macro average over the
+// classes among all the examples' labels (for two classes, the binary AUC
+// of the second class, in sorted order); else the binary AUC of score for the positive class. A
+// resample that lacks a class, or holds only it, gives NaN: the AUC is
+// undefined there.
 func rocAUC(ex []example, idx []int) (float64, error) {
+	if len(ex) > 0 && ex[0].probs != nil {
+		return macroAUC(ex, idx)
+	}
+	return binaryAUC(ex, idx, func(e example) (float64, bool, error) {
+		if math.IsNaN(e.score) {
+			return 0, false, fmt.Errorf("example %s has no score: AUC needs the column score (binary) or p_<class> columns", e.id)
+		}
+		p, err := positive(e.label)
+		return e.score, p, err
+	})
+}
+
+// macroAUC is the one-vs-rest AUC averaged over the classes.
+func macroAUC(ex []example, idx []int) (float64, error) {
+	classes := labelClasses(ex)
+	if len(classes) < 2 {
+		return math.NaN(), nil
+	}
+	if len(classes) == 2 {
+		// Binary, as scikit-learn scores it: the second class's column.
+		classes = classes[1:]
+	}
+	sum := 0.0
+	for _, c := range classes {
+		a, err := binaryAUC(ex, idx, func(e example) (float64, bool, error) {
+			p, ok := e.probs[c]
+			if !ok {
+				return 0, false, fmt.Errorf("example %s has no probability for class %q: want a column p_%s", e.id, c, c)
+			}
+			return p, e.class == c, nil
+		})
+		if err != nil || math.IsNaN(a) {
+			return a, err
+		}
+		sum += a
+	}
+	return sum / float64(len(classes)), nil
+}
+
+// labelClasses are the distinct labels of all the examples, canonical and
+// sorted.
+func labelClasses(ex []example) []string {
+	set := map[string]bool{}
+	for _, e := range ex {
+		set[e.class] = true
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// binaryAUC is the area under the ROC curve of the scores of the examples
+// at idx, each with whether it is positive: the Mann–Whitney statistic,
+// ties counted half. NaN when one side is empty.
+func binaryAUC(ex []example, idx []int, of func(example) (float64, bool, error)) (float64, error) {
 	type sl struct {
 		s   float64
 		pos bool
@@ -169,14 +251,11 @@ func rocAUC(ex []example, idx []int) (float64, error) {
 	v := make([]sl, 0, len(idx))
 	var npos, nneg float64
 	for _, i := range idx {
-		if math.IsNaN(ex[i].score) {
-			return 0, fmt.Errorf("example %s has no score: AUC needs the column score", ex[i].id)
-		}
-		p, err := positive(ex[i].label)
+		s, p, err := of(ex[i])
 		if err != nil {
 			return 0, err
 		}
-		v = append(v, sl{ex[i].score, p})
+		v = append(v, sl{s, p})
 		if p {
 			npos++
 		} else {
@@ -204,14 +283,30 @@ func rocAUC(ex []example, idx []int) (float64, error) {
 	return (rankSum - npos*(npos+1)/2) / (npos * nneg), nil
 }
 
-// logLoss is the binary cross-entropy of score, clipped as scikit-learn
-// does.
+// logLoss is the cross-entropy, clipped as scikit-learn does: over the
+// p_<class> probabilities when the evaluator gave them (each clipped to
+// [1e-15, 1 − 1e-15], then the row renormalized), else binary, of score.
 func logLoss(ex []example, idx []int) (float64, error) {
 	if len(idx) == 0 {
 		return 0, errNoExamples
 	}
 	const eps = 1e-15
 	sum := 0.0
+	if ex[0].probs != nil {
+		for _, i := range idx {
+			e := ex[i]
+			p, ok := e.probs[e.class]
+			if !ok {
+				return 0, fmt.Errorf("example %s has no probability for its label %q: want a column p_%s", e.id, e.label, e.class)
+			}
+			total := 0.0
+			for _, q := range e.probs {
+				total += math.Min(math.Max(q, eps), 1-eps)
+			}
+			sum -= math.Log(math.Min(math.Max(p, eps), 1-eps) / total)
+		}
+		return sum / float64(len(idx)), nil
+	}
 	for _, i := range idx {
 		if math.IsNaN(ex[i].score) {
 			return 0, fmt.Errorf("example %s has no score: log loss needs the column score", ex[i].id)

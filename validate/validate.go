@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mlrc/mlrc/sandbox"
@@ -33,16 +35,76 @@ type Tolerance struct {
 // DefaultTolerance is used when Config.Tolerance is zero.
 var DefaultTolerance = Tolerance{Relative: 1e-4, Absolute: 1e-6, SDs: 2}
 
+// The bounds of a Tolerance: beyond them the check that the reported
+// metric reproduces would pass a made-up value.
+const (
+	MaxRelativeTolerance = 0.05
+	MaxSDsTolerance      = 5
+)
+
 func (t Tolerance) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"relative", t.Relative}, {"absolute", t.Absolute}, {"SDs", t.SDs}} {
-		if !(f.v >= 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("tolerance: %s %v: want 0 or more", f.name, f.v)
+		max  float64
+		why  string
+	}{
+		{"relative", t.Relative, MaxRelativeTolerance, "a fraction of the reported value, e.g. 1e-4"},
+		{"absolute", t.Absolute, math.Inf(1), "in the metric's units, e.g. 1e-6"},
+		{"sds", t.SDs, MaxSDsTolerance, "standard deviations of the re-runs, e.g. 2"},
+	} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) || f.v > f.max {
+			bound := "0 or more"
+			if !math.IsInf(f.max, 0) {
+				bound = fmt.Sprintf("from 0 to %g", f.max)
+			}
+			return fmt.Errorf("tolerance %s %v is out of bounds: want %s (%s)", f.name, f.v, bound, f.why)
 		}
 	}
 	return nil
+}
+
+// ParseTolerance reads a tolerance as a flag gives it: a number (the
+// relative tolerance, the others at their defaults) or comma-separated
+// key=value pairs of relative, absolute and sds
+// ("relative=1e-3,sds=3"), each missing one at its default. It checks the
+// bounds.
+func ParseTolerance(s string) (Tolerance, error) {
+	t := DefaultTolerance
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return t, errors.New("tolerance: empty: want a relative tolerance such as 1e-4, or relative=R,absolute=A,sds=K")
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		t.Relative = v
+		return t, t.validate()
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil {
+			return t, fmt.Errorf("tolerance %q: %q is not key=number: want a relative tolerance such as 1e-4, or relative=R,absolute=A,sds=K", s, kv)
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "relative", "rel":
+			t.Relative = x
+		case "absolute", "abs":
+			t.Absolute = x
+		case "sds", "sd":
+			t.SDs = x
+		default:
+			return t, fmt.Errorf("tolerance %q: unknown key %q: want relative, absolute or sds", s, k)
+		}
+	}
+	if t == (Tolerance{}) {
+		return t, fmt.Errorf("tolerance %q: all zero is the zero Tolerance, which means the default (%s); for a strict check give a tiny one, e.g. absolute=1e-12,relative=0,sds=0", s, DefaultTolerance)
+	}
+	return t, t.validate()
+}
+
+// String is the tolerance as ParseTolerance reads it.
+func (t Tolerance) String() string {
+	return fmt.Sprintf("relative=%g,absolute=%g,sds=%g", t.Relative, t.Absolute, t.SDs)
 }
 
 // allowed is the distance from the re-runs' range a reported value may
@@ -62,7 +124,13 @@ type Config struct {
 	// Prototype is a host directory holding the untouched prototype
 	// workspace (the run's "prototype" snapshot, exported); Best holds the
 	// best solution's workspace (the run's best/). Neither is modified.
+	// With a Reference, Prototype holds that reference's code instead.
 	Prototype, Best string
+	// Reference, when set, says that the baseline arm is not the untouched
+	// prototype but a reference run's code (e.g. "first working run, run
+	// 1": the prototype is a template that gives no metric). The verdict
+	// carries it and its summary says so.
+	Reference string
 	// WorkDir is where each re-run gets its fresh layout,
 	// WorkDir/<arm>-<seed>/{workspace,private}; those directories are
 	// replaced. Empty means a temporary directory, removed afterwards.
@@ -108,11 +176,15 @@ type Arm struct {
 type Verdict struct {
 	Success bool `json:"success"`
 	// Summary says in one sentence why it is or is not a success.
-	Summary  string    `json:"summary"`
-	Metric   string    `json:"metric"`
-	Goal     task.Goal `json:"goal"`
-	Baseline Arm       `json:"baseline"`
-	Best     Arm       `json:"best"`
+	Summary string    `json:"summary"`
+	Metric  string    `json:"metric"`
+	Goal    task.Goal `json:"goal"`
+	// Baseline is the untouched prototype's arm or, when Reference is
+	// set, the reference code's (reference = first working run, not a
+	// baseline).
+	Baseline  Arm    `json:"baseline"`
+	Reference string `json:"reference,omitempty"`
+	Best      Arm    `json:"best"`
 	// Test compares the arms' values over the seeds, oriented by the goal:
 	// Diff is Improvement. It holds the exact permutation p-value too.
 	Test Test `json:"test"`
@@ -260,7 +332,7 @@ func Run(ctx context.Context, cfg Config) (*Verdict, error) {
 		checkReproduces(cfg.Reported, best, cfg.ReportedSeed, cfg.Tolerance),
 		checkReruns(base, best))
 
-	verdict := &Verdict{Metric: cfg.Task.Metric.Name, Goal: cfg.Task.Metric.Goal, Baseline: base, Best: best,
+	verdict := &Verdict{Metric: cfg.Task.Metric.Name, Goal: cfg.Task.Metric.Goal, Baseline: base, Reference: cfg.Reference, Best: best,
 		Checks: checks, Criterion: cfg.Criterion, Timing: v.timing}
 	verdict.Bootstrap = v.bootstrap(byArm["baseline"], byArm["best"])
 	verdict.compare()
@@ -304,7 +376,7 @@ func (v *validator) bootstrap(base, best []*rerun) *Bootstrap {
 		}
 		if b.perExample == "" || w.perExample == "" {
 			return &Bootstrap{Name: "paired bootstrap over the held-out examples", Seed: seed,
-				Note: "the task's evaluator gave no per-example output: make it write id,label,prediction[,score] to the file named by " + task.EnvPerExample}
+				Note: "the task's evaluator gave no per-example output: make it write id,label,prediction[,score | ,p_<class>...] to the file named by " + task.EnvPerExample}
 		}
 		return pairedBootstrap(v.cfg.Task.Metric.Name, v.cfg.Task.Metric.Goal, seed, b.perExample, w.perExample, b.value, w.value)
 	}
@@ -341,6 +413,7 @@ const PermutationTest = "exact permutation test over the seeds"
 
 // decide sets Success and Summary.
 func (v *Verdict) decide() {
+	defer v.labelReference()
 	if failed := v.Failed(); len(failed) > 0 {
 		if len(failed) == 1 {
 			v.Summary = fmt.Sprintf("not a success: check '%s' failed: %s", failed[0].Name, clip(failed[0].Detail, 300))
@@ -370,4 +443,12 @@ func (v *Verdict) decide() {
 	v.Success = true
 	v.Summary = fmt.Sprintf("success: %s went from %.6g to %.6g, an improvement of %.4g (%s) over %d seeds, significant by the %s (p = %.3g), and every integrity check passed",
 		v.Metric, v.Baseline.Mean, v.Best.Mean, v.Improvement, RelativeText(v.RelativeImprovement, v.RelativeTo), len(v.Best.Values), v.DecidedBy, v.P)
+}
+
+// labelReference says in the summary what the baseline arm was when it
+// was not the untouched prototype.
+func (v *Verdict) labelReference() {
+	if v.Reference != "" {
+		v.Summary += fmt.Sprintf(" (compared with the reference = %s, not a baseline)", v.Reference)
+	}
 }

@@ -38,6 +38,8 @@ type experimentParams struct {
 	// Recalled is the research memory's lines for the brief (kept in the
 	// run's memory.json, not here).
 	Recalled []string `json:"-"`
+	// Reference overrides the task's reference: (prototype or first-run).
+	Reference string `json:"reference,omitempty"`
 }
 
 // runConfig is what a run stores as its config: mlrc's settings and the
@@ -68,6 +70,9 @@ func (a *app) experimentCommand() *cobra.Command {
 			default:
 				return usageError("--search %q: want linear or tree", p.Search)
 			}
+			if err := task.CheckReference(p.Reference); err != nil {
+				return usageError("--%w", err)
+			}
 			abs, err := filepath.Abs(p.Task)
 			if err != nil {
 				return err
@@ -93,6 +98,7 @@ func (a *app) experimentCommand() *cobra.Command {
 	f.IntVar(&p.MaxSteps, "max-steps", 0, "most agent steps (default: the task's limits.max_steps)")
 	f.IntVar(&p.Workers, "workers", 2, "with --search tree, parallel workers")
 	f.IntVar(&p.Seed, "seed", 0, "seed passed to the task as MLRC_SEED")
+	f.StringVar(&p.Reference, "reference", "", referenceUsage)
 	return cmd
 }
 
@@ -271,7 +277,7 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 	}
 	cfg := experiment.Config{
 		Task: t, Sandbox: lab.runner, Isolation: lab.isolation, Python: a.cfg.Python, Seed: p.Seed,
-		Model: lab.model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log, Recalled: p.Recalled,
+		Model: lab.model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log, Recalled: p.Recalled, Reference: p.Reference,
 		Catalog:  experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
 		Progress: a.progress(meter),
 		// Each call recorded with its own step: tree search runs nodes in
@@ -303,7 +309,7 @@ func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentPara
 	}
 	usage, cost, _ := meter.Totals()
 	fmt.Fprintf(out, "\nended: %s after %d steps\n", res.Reason, res.Steps)
-	fmt.Fprintf(out, "baseline %s = %.6g\n", res.Metric, res.Baseline)
+	fmt.Fprintln(out, res.ReferenceText())
 	if res.Best != nil {
 		fmt.Fprintf(out, "best     %s = %.6g (run %d, %s)\n", res.Metric, *res.Best.Metric, res.Best.Run, change(res.Baseline, *res.Best.Metric))
 		fmt.Fprintf(out, "best code: %s (diff: %s)\n", res.BestDir, filepath.Join(s.run.Dir, "best.diff"))

@@ -87,6 +87,7 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 	if rec.Baseline != nil {
 		d.Baseline = rec.Baseline.Metric
 	}
+	d.Reference = rec.ReferenceLabel()
 	var best *float64
 	for _, sp := range rec.Steps {
 		if sp.Runs == 0 {

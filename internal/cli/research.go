@@ -47,11 +47,16 @@ type researchParams struct {
 	Experiments int `json:"n_experiments,omitempty"`
 	// NoMemory: the run neither reads nor adds to the research memory.
 	NoMemory bool `json:"no_memory,omitempty"`
+	// Reference overrides the task's reference: (prototype or first-run).
+	Reference string `json:"reference,omitempty"`
+	// Tolerance is how far the reported metric may lie from the re-runs;
+	// nil means validate.DefaultTolerance.
+	Tolerance *validate.Tolerance `json:"tolerance,omitempty"`
 }
 
 func (p *researchParams) experiment() *experimentParams {
 	return &experimentParams{Task: p.Task, Model: p.Model, Search: p.Search, Human: p.Human, Every: p.Every,
-		MaxSteps: p.MaxSteps, Workers: p.Workers, Seed: firstSeed(p.Seeds)}
+		MaxSteps: p.MaxSteps, Workers: p.Workers, Seed: firstSeed(p.Seeds), Reference: p.Reference}
 }
 
 func (p *researchParams) ideas() ideaParams {
@@ -68,7 +73,7 @@ func firstSeed(seeds []int) int {
 func (a *app) researchCommand() *cobra.Command {
 	var p researchParams
 	var auto bool
-	var rehearsal string
+	var rehearsal, tolerance string
 	cmd := &cobra.Command{
 		Use:   "research --paper P [--paper ...] --task DIR [--model M | --rehearsal SCRIPT] [--auto|--human] [--search linear|tree]",
 		Short: "Do research end to end: ideas from the papers, experiments on the task, validation, a report",
@@ -101,6 +106,16 @@ solution over several seeds through the task's evaluator and tests the differenc
 			}
 			if p.Experiments > p.N {
 				return usageError("--n-experiments %d is more than the %d ideas asked for (--n)", p.Experiments, p.N)
+			}
+			if err := task.CheckReference(p.Reference); err != nil {
+				return usageError("--%w", err)
+			}
+			if cmd.Flags().Changed("tolerance") {
+				tol, err := validate.ParseTolerance(tolerance)
+				if err != nil {
+					return usageError("--%w", err)
+				}
+				p.Tolerance = &tol
 			}
 			if len(p.Seeds) < 2 {
 				return usageError("--seeds needs at least 2 seeds to test a difference")
@@ -136,6 +151,8 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f.IntVar(&p.Experiments, "n-experiments", 1, "try the top K ideas in sequence, each with 1/K of the steps, and validate the best")
 	f.BoolVar(&p.NoMemory, "no-memory", false, "neither tell the models what earlier runs on this task and data found nor remember this run (see mlrc memory)")
 	f.Float64Var(&p.MinRelative, "min-improvement", 0, "success needs at least this relative improvement (0.1 = 10%) besides significance")
+	f.StringVar(&p.Reference, "reference", "", referenceUsage)
+	f.StringVar(&tolerance, "tolerance", validate.DefaultTolerance.String(), "how far the metric the agent reported may lie outside the range of the best solution's re-runs: a relative tolerance (e.g. 1e-3), or relative=R,absolute=A,sds=K (allowed: max(A, R×|reported|) + K×SD of the re-runs; R at most 0.05, K at most 5)")
 	return cmd
 }
 
@@ -297,6 +314,9 @@ func startHash(dir string, t *task.Task) (string, error) {
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	return h, os.WriteFile(path, b, 0o644)
 }
+
+// referenceUsage is the help of --reference.
+const referenceUsage = "what runs are compared with: prototype (the untouched prototype's score, the baseline) or first-run (for a template prototype that gives no score: the first run that yields the metric becomes the reference, and validation re-runs its code); default: the task's reference:, else prototype"
 
 // rehearsalLine opens and closes a rehearsal's output.
 const rehearsalLine = "rehearsal: a scripted model, not a language model; set OPENAI_API_KEY (or ANTHROPIC_API_KEY, OPENROUTER_API_KEY, MLRC_MODEL=ollama/...) to research live"

@@ -90,8 +90,8 @@ func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab l
 	}
 	cfg := validate.Config{
 		Task: t, Sandbox: lab.runner, Python: a.cfg.Python, Seeds: p.Seeds,
-		Prototype: proto, Best: res.BestDir, WorkDir: dir,
-		Reported: res.Best.Metric, ReportedSeed: firstSeed(p.Seeds),
+		Prototype: proto, Best: res.BestDir, WorkDir: dir, Reference: rec.ReferenceLabel(),
+		Reported: res.Best.Metric, ReportedSeed: firstSeed(p.Seeds), Tolerance: tolerance(p.Tolerance),
 		Criterion: validate.Criterion{MinRelative: p.MinRelative},
 		TaskHash:  taskHash, ProtectedHashes: hashes, Log: s.log,
 		Progress: func(msg string) { fmt.Fprintf(a.env.Stdout, "  %s\n", msg) },
@@ -103,6 +103,14 @@ func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab l
 			tm.WallSeconds, tm.WorkSeconds, tm.Cores, tm.Workers, tm.Ratio())
 	}
 	return end(v, err)
+}
+
+// tolerance is the run's tolerance; nil means the default.
+func tolerance(t *validate.Tolerance) validate.Tolerance {
+	if t == nil {
+		return validate.DefaultTolerance
+	}
+	return *t
 }
 
 // verdictLine is the verdict in one line for the terminal.
