@@ -143,24 +143,28 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 			}
 		}
 		tl.mark("chown")
-		var st *stage
-		st, srcs, err = newStage(spec.Mounts, id)
-		if err != nil {
-			return nil, err
-		}
-		defer st.remove()
-		l.setup = st.mount
-		// The shim is created by root, in a mount namespace of its own
-		// (where mlrc sets the stage up from outside, as it sets the
-		// limits), and then, before it runs anything, becomes the
-		// sandbox uid without groups or capabilities: bwrap, which it
-		// starts, creates its user namespace unprivileged, mapping the
-		// sandbox's nobody to that uid.
+		// The shim is created by root, in a pid namespace of its own and,
+		// with mounts to stage, a mount namespace of its own (where mlrc
+		// sets the stage up from outside, as it sets the limits), and
+		// then, before it runs anything, becomes the sandbox uid without
+		// groups or capabilities: bwrap, which it starts, creates its
+		// user namespace unprivileged, mapping the sandbox's nobody to
+		// that uid.
 		l.attr = syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
+			Cloneflags: syscall.CLONE_NEWPID,
 			Credential: &syscall.Credential{Uid: uint32(id.uid), Gid: uint32(id.gid), Groups: []uint32{}},
 		}
 		l.dropped, l.id = true, id
+		if len(spec.Mounts) > 0 {
+			var st *stage
+			st, srcs, err = newStage(spec.Mounts, id)
+			if err != nil {
+				return nil, err
+			}
+			defer st.remove()
+			l.setup = st.mount
+			l.attr.Cloneflags |= syscall.CLONE_NEWNS
+		}
 	}
 	sf, err := seccompFile()
 	if err != nil {
