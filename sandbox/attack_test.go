@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -538,5 +539,71 @@ print(open("/proc/self/status").read().count("Seccomp:\t2"))
 	}
 	if !strings.Contains(res.Isolation, "NOT as another uid: forced by the test") {
 		t.Errorf("Isolation = %q", res.Isolation)
+	}
+}
+
+// (r) As root, nothing of a run is root on the host: the shim, bwrap and
+// the command all have the sandbox uid and gid as their real, effective,
+// saved and filesystem ids and no supplementary groups, and the shim has
+// no capabilities; inside, the command is nobody.
+func TestBwrapRunsAsSandboxUID(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the uid drop is for root")
+	}
+	b := bwrapRunner(t)
+	if b.asRoot {
+		t.Skip("bwrap cannot run as the sandbox uid here: " + b.asRootWhy)
+	}
+	id, _, err := sandboxIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := fmt.Sprintf("mlrc-uid-%d", time.Now().UnixNano())
+	type seen struct{ pid, status string }
+	found := make(chan []seen, 1)
+	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			var ss []seen
+			for _, pid := range marked(marker) {
+				if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+					ss = append(ss, seen{fmt.Sprint(pid), string(b)})
+				}
+			}
+			if len(ss) >= 4 { // the shim, bwrap and its init, the command's shell
+				found <- ss
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		found <- nil
+	}()
+	res := run(t, b, Spec{Command: []string{"/bin/sh", "-c", "id; sleep 1 # " + marker}})
+	if got := res.Stdout.Text; !strings.HasPrefix(got, "uid=65534(nobody) gid=65534(nogroup)") {
+		t.Errorf("inside: id says %q, want nobody", got)
+	}
+	ss := <-found
+	if len(ss) < 4 {
+		t.Fatalf("found %d processes of the run on the host, want the shim, bwrap and the command", len(ss))
+	}
+	want := func(key, value string) string {
+		return fmt.Sprintf("%s:\t%s\t%s\t%s\t%s", key, value, value, value, value)
+	}
+	shim := false
+	for _, s := range ss {
+		for _, w := range []string{want("Uid", strconv.Itoa(id.uid)), want("Gid", strconv.Itoa(id.gid)), "Groups:\t \n"} {
+			if !strings.Contains(s.status, w) {
+				t.Errorf("process %s lacks %q:\n%s", s.pid, w, s.status)
+			}
+		}
+		if strings.Contains(s.status, "Name:\tsh\n") && strings.Contains(s.status, "NSpid:\t"+s.pid+"\t1\n") {
+			shim = true // pid 1 of the run's outer namespace
+			if !strings.Contains(s.status, "CapEff:\t0000000000000000") || !strings.Contains(s.status, "CapPrm:\t0000000000000000") {
+				t.Errorf("the shim has capabilities:\n%s", s.status)
+			}
+		}
+	}
+	if !shim {
+		t.Errorf("the shim was not among the run's processes")
 	}
 }

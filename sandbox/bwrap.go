@@ -116,6 +116,7 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	tl := startTimeline()
 	lim := spec.Limits.withDefaults()
 	id, dropped, err := sandboxIdentity()
 	if err != nil {
@@ -125,10 +126,11 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		id, dropped = identity{0, 0}, false
 	}
 	l := launch{
-		env:   []string{"PATH=/usr/bin:/bin"},
-		attr:  outerNamespace(),
-		bwrap: true,
-		watch: writable(spec.Mounts),
+		env:    []string{"PATH=/usr/bin:/bin"},
+		attr:   outerNamespace(),
+		bwrap:  true,
+		watch:  writable(spec.Mounts),
+		phases: tl,
 	}
 	srcs := make([]string, len(spec.Mounts))
 	for i, m := range spec.Mounts {
@@ -140,19 +142,29 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 				return nil, err
 			}
 		}
-		var st *stage
-		st, srcs, err = newStage(spec.Mounts, id)
-		if err != nil {
-			return nil, err
+		tl.mark("chown")
+		// The shim is created by root, in a pid namespace of its own and,
+		// with mounts to stage, a mount namespace of its own (where mlrc
+		// sets the stage up from outside, as it sets the limits), and
+		// then, before it runs anything, becomes the sandbox uid without
+		// groups or capabilities: bwrap, which it starts, creates its
+		// user namespace unprivileged, mapping the sandbox's nobody to
+		// that uid.
+		l.attr = syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWPID,
+			Credential: &syscall.Credential{Uid: uint32(id.uid), Gid: uint32(id.gid), Groups: []uint32{}},
 		}
-		defer st.remove()
-		l.setup = st.mount
-		// The shim stays root (to be given its limits and its stage) in
-		// a mount namespace of its own; it starts bwrap as the sandbox
-		// uid, so bwrap creates its user namespace unprivileged, mapping
-		// the sandbox's nobody to that uid.
-		l.attr = syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS}
-		l.dropped = true
+		l.dropped, l.id = true, id
+		if len(spec.Mounts) > 0 {
+			var st *stage
+			st, srcs, err = newStage(spec.Mounts, id)
+			if err != nil {
+				return nil, err
+			}
+			defer st.remove()
+			l.setup = st.mount
+			l.attr.Cloneflags |= syscall.CLONE_NEWNS
+		}
 	}
 	sf, err := seccompFile()
 	if err != nil {
@@ -163,15 +175,6 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 	if l.argv, err = b.args(spec, env, srcs, lim); err != nil {
 		return nil, err
 	}
-	if dropped {
-		setpriv, err := exec.LookPath("setpriv")
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: setpriv not found (install util-linux): it drops the sandbox to an unprivileged uid")
-		}
-		u := strconv.Itoa(id.uid)
-		g := strconv.Itoa(id.gid)
-		l.argv = append([]string{setpriv, "--reuid", u, "--regid", g, "--clear-groups", "--"}, l.argv...)
-	}
 	l.isolation = fmt.Sprintf("bwrap: only the workspace mounts, a read-only system and a private /tmp are visible; "+
 		"no network (loopback only); nobody without capabilities in its own user, pid, ipc and uts namespaces, "+
 		"host uid %d (%s); seccomp denies %d system calls (mount, namespaces, ptrace, bpf, keyrings, modules…); "+
@@ -180,6 +183,7 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		l.isolation += "; NOT as another uid: " + b.asRootWhy + ", so nobody inside is root on the host " +
 			"(setuid/setgid bits are cleared after the run)"
 	}
+	tl.mark("prepare")
 	res, err := execute(ctx, l, lim)
 	if dropped || b.asRoot {
 		n := 0
@@ -189,6 +193,10 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		if n > 0 && res != nil {
 			res.Notes = append(res.Notes, fmt.Sprintf("setuid/setgid bits removed from %d file(s) the command made", n))
 		}
+	}
+	tl.mark("finish")
+	if res != nil {
+		res.Phases = tl.phases
 	}
 	return res, err
 }

@@ -300,7 +300,8 @@ func procsOf(dirs []string) []int {
 // killAll kills every process in the groups. A v2 group is killed at once
 // by cgroup.kill and waited for on its cgroup.events (populated 0); v1
 // groups, which have no such events, are emptied by killing what they
-// list until they are empty, for at most about two seconds.
+// list until they are empty, looking again after 1, 2, 4… (at most 20) ms,
+// for at most about two seconds.
 func (cg *cgroup) killAll() {
 	if cg == nil {
 		return
@@ -314,15 +315,16 @@ func (cg *cgroup) killAll() {
 		}
 		v1 = append(v1, d) // kill what is listed
 	}
-	for range 100 {
+	deadline := time.Now().Add(2 * time.Second)
+	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
 		ps := procsOf(v1)
-		if len(ps) == 0 {
+		if len(ps) == 0 || time.Now().After(deadline) {
 			return
 		}
 		for _, p := range ps {
 			syscall.Kill(p, syscall.SIGKILL)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 

@@ -96,6 +96,33 @@ func setRlimits(pid int, rl []rlimit) error {
 	return nil
 }
 
+// setRlimitsOf applies rl to the process pid, which runs as id (the
+// sandbox uid, not mlrc's). The kernel lets a caller set another
+// process's limits when the caller's real uid and gid are that process's,
+// or with CAP_SYS_RESOURCE, which root in a container often lacks. So the
+// call is made from a thread of its own that takes id as its real uid and
+// gid only (its effective ids, and so its capabilities, stay root's) and
+// that ends with it: no other goroutine ever runs with those ids.
+func setRlimitsOf(pid int, rl []rlimit, id identity) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread's ids differ from the process's,
+		// so the runtime must end the thread with this goroutine.
+		runtime.LockOSThread()
+		const keep = ^uintptr(0) // -1: leave that id as it is
+		if _, _, e := syscall.RawSyscall(sysSetresgid, uintptr(id.gid), keep, keep); e != 0 {
+			errc <- fmt.Errorf("set the real gid to %d: %w", id.gid, e)
+			return
+		}
+		if _, _, e := syscall.RawSyscall(sysSetresuid, uintptr(id.uid), keep, keep); e != 0 {
+			errc <- fmt.Errorf("set the real uid to %d: %w", id.uid, e)
+			return
+		}
+		errc <- setRlimits(pid, rl)
+	}()
+	return <-errc
+}
+
 // rlimitNproc is RLIMIT_NPROC, which package syscall does not define.
 func rlimitNproc() int {
 	switch runtime.GOARCH {

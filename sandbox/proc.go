@@ -31,34 +31,56 @@ func procs() map[int]proc {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
+		if p, ok := readProc(pid); ok {
+			ps[pid] = p
 		}
-		// pid (comm) state ppid pgrp session …; comm may hold spaces and
-		// parentheses, so split at the last ')'.
-		s := string(b)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open {
-			continue
-		}
-		f := strings.Fields(s[end+1:])
-		if len(f) < 4 {
-			continue
-		}
-		p := proc{pid: pid, comm: s[open+1 : end], state: f[0][0]}
-		p.ppid, _ = strconv.Atoi(f[1])
-		p.sid, _ = strconv.Atoi(f[3])
-		ps[pid] = p
 	}
 	return ps
+}
+
+// readProc reads process pid's /proc/<pid>/stat; false when it is gone.
+func readProc(pid int) (proc, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return proc{}, false
+	}
+	// pid (comm) state ppid pgrp session …; comm may hold spaces and
+	// parentheses, so split at the last ')'.
+	s := string(b)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return proc{}, false
+	}
+	f := strings.Fields(s[end+1:])
+	if len(f) < 4 {
+		return proc{}, false
+	}
+	p := proc{pid: pid, comm: s[open+1 : end], state: f[0][0]}
+	p.ppid, _ = strconv.Atoi(f[1])
+	p.sid, _ = strconv.Atoi(f[3])
+	return p, true
 }
 
 // leftovers are the run's processes still alive after its command exited:
 // descendants of the first process (the shim, pid root) and members of its
 // session, except the shim, zombies, and the init of a nested pid
 // namespace (bwrap's reaper, which only waits for the others).
-func leftovers(root int) []proc {
+//
+// members, when not nil, lists the run's processes already: its cgroup's,
+// where nothing the run starts can leave the group (see runMembers). Then
+// only those are read, not the host's whole process table.
+func leftovers(root int, members func() []int) []proc {
+	if members != nil {
+		var left []proc
+		for _, pid := range members() {
+			p, ok := readProc(pid)
+			if !ok || pid == root || p.state == 'Z' || p.state == 'X' || nsInit(pid) {
+				continue
+			}
+			left = append(left, p)
+		}
+		return left
+	}
 	ps := procs()
 	children := map[int][]int{}
 	for _, p := range ps {
@@ -97,8 +119,8 @@ func leftovers(root int) []proc {
 // not the command's background processes. It waits on each process's
 // pidfd, so it returns as soon as they have all exited, and at most after
 // lingerWait.
-func lingering(root int) []proc {
-	left := leftovers(root)
+func lingering(root int, members func() []int) []proc {
+	left := leftovers(root, members)
 	if len(left) == 0 {
 		return nil
 	}
@@ -144,7 +166,7 @@ func lingering(root int) []proc {
 	}
 	// Still alive, and still the run's (not a reused pid elsewhere).
 	again := map[int]bool{}
-	for _, p := range leftovers(root) {
+	for _, p := range leftovers(root, members) {
 		again[p.pid] = true
 	}
 	var out []proc

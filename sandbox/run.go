@@ -53,8 +53,10 @@ type launch struct {
 	extra     []*os.File          // passed on from fd 7 (fd 6 is the shim's own)
 	setup     func(pid int) error // run on the shim before it is released
 	watch     []string            // host directories counted against Limits.Disk
-	dropped   bool                // argv drops from root to the sandbox uid
+	dropped   bool                // the shim runs as the sandbox uid, not as root (mlrc's uid)
+	id        identity            // the sandbox uid, when dropped
 	isolation string              // what the runner isolates
+	phases    *timeline           // where the time goes; nil: not kept
 }
 
 // outcome is how a run ended, as seen from outside.
@@ -69,27 +71,33 @@ type outcome struct {
 
 // execute runs l under the limits and collects the result.
 func execute(ctx context.Context, l launch, lim Limits) (*Result, error) {
+	tl := l.phases
 	cg := newCgroup(cgroupRoot, lim)
+	tl.mark("cgroup")
 	defer cg.remove()
 	s, err := startShim(l, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
+	tl.mark("start")
 	if l.setup != nil {
 		if err := l.setup(s.pid); err != nil {
 			s.stop(nil, cg)
 			return nil, fmt.Errorf("sandbox: set up mounts: %w", err)
 		}
+		tl.mark("stage")
 	}
-	if err := s.release(cg, rlimits(lim, cg, l.dropped)); err != nil {
+	if err := s.release(cg, rlimits(lim, cg, l.dropped), l); err != nil {
 		s.stop(nil, cg)
 		return nil, fmt.Errorf("sandbox: set up limits: %w", err)
 	}
+	tl.mark("limits")
 	quota := watchDisk(l.watch, lim.Disk)
-	out := s.wait(ctx, lim.Wall, quota.exceeded)
+	out := s.wait(ctx, lim.Wall, quota.exceeded, runMembers(l, cg), tl)
 	quota.stop()
 	s.stop(out.left, cg)
+	tl.mark("stop")
 	if out.cancelled {
 		return nil, fmt.Errorf("sandbox: run cancelled: %w", ctx.Err())
 	}
@@ -97,6 +105,19 @@ func execute(ctx context.Context, l launch, lim Limits) (*Result, error) {
 		return nil, fmt.Errorf("sandbox: bwrap failed (exit %d): %s", out.code, strings.TrimSpace(s.stderr.Output().Text))
 	}
 	return s.result(l, lim, cg, out), nil
+}
+
+// runMembers lists the run's processes from its cgroup, or is nil when the
+// host's process table must be searched instead. Only under bwrap: there
+// the command sees no /sys and runs as an unprivileged uid, so nothing it
+// starts can move itself out of the group; the fallback's command, root
+// without capabilities for root, could write cgroup.procs.
+func runMembers(l launch, cg *cgroup) func() []int {
+	ds := cg.dirs()
+	if !l.bwrap || len(ds) == 0 {
+		return nil
+	}
+	return func() []int { return procsOf(ds[:1]) }
 }
 
 // shim is the run's first process with its pipes.
@@ -183,11 +204,15 @@ func (s *shim) drain(w io.Writer, r io.Reader) {
 
 // release puts the shim into the cgroup, sets its rlimits and lets it run
 // the command; everything the command starts inherits both.
-func (s *shim) release(cg *cgroup, rl []rlimit) error {
+func (s *shim) release(cg *cgroup, rl []rlimit, l launch) error {
 	if err := cg.add(s.pid); err != nil {
 		return err
 	}
-	if err := setRlimits(s.pid, rl); err != nil {
+	set := setRlimits
+	if l.dropped {
+		set = func(pid int, rl []rlimit) error { return setRlimitsOf(pid, rl, l.id) }
+	}
+	if err := set(s.pid, rl); err != nil {
 		return err
 	}
 	_, err := s.ctl.Write([]byte("go\n"))
@@ -197,7 +222,7 @@ func (s *shim) release(cg *cgroup, rl []rlimit) error {
 // wait waits for the command's exit status, the wall-clock limit or ctx.
 // When the command has exited, it looks for the background processes it
 // left while they are still there.
-func (s *shim) wait(ctx context.Context, wall time.Duration, quota <-chan int64) outcome {
+func (s *shim) wait(ctx context.Context, wall time.Duration, quota <-chan int64, members func() []int, tl *timeline) outcome {
 	done := make(chan int, 1)
 	go func() {
 		line, err := bufio.NewReader(s.status).ReadString('\n')
@@ -212,8 +237,10 @@ func (s *shim) wait(ctx context.Context, wall time.Duration, quota <-chan int64)
 	out := outcome{code: -1}
 	select {
 	case out.code = <-done:
+		tl.mark("command")
 		if out.code >= 0 {
-			out.left = lingering(s.pid)
+			out.left = lingering(s.pid, members)
+			tl.mark("leftovers")
 		}
 	case <-timer.C:
 		out.timedOut = true
@@ -226,9 +253,13 @@ func (s *shim) wait(ctx context.Context, wall time.Duration, quota <-chan int64)
 }
 
 // stop kills the run, waits for the shim and for the output to be read.
+// The shim is waited for before the cgroup is emptied: as pid 1 of the
+// run's pid namespace it is reaped only after everything in that
+// namespace has died, so the group is then usually empty already.
 func (s *shim) stop(left []proc, cg *cgroup) {
-	kill(s.pid, left, cg)
+	kill(s.pid, left)
 	<-s.exited
+	cg.killAll()
 	waitDrained(&s.readers, s.readEnds...)
 }
 
@@ -292,15 +323,14 @@ func closeAll(ps [][2]*os.File) {
 }
 
 // kill ends the run: the shim (pid 1 of the run's namespace, whose death
-// kills the rest), its process group, the leftovers found, and whatever is
-// still in the cgroup.
-func kill(pid int, left []proc, cg *cgroup) {
+// kills the rest), its process group and the leftovers found; stop then
+// kills whatever is still in the cgroup.
+func kill(pid int, left []proc) {
 	syscall.Kill(pid, syscall.SIGKILL)
 	syscall.Kill(-pid, syscall.SIGKILL)
 	for _, p := range left {
 		syscall.Kill(p.pid, syscall.SIGKILL)
 	}
-	cg.killAll()
 }
 
 // waitDrained waits for the output readers; if something outside the run

@@ -117,6 +117,9 @@ type Result struct {
 	// Isolation names the sandbox used: "bwrap: …", or "fallback: …" with
 	// what the fallback cannot enforce, and how the limits were enforced.
 	Isolation string
+	// Phases is where the call's time went: preparing, starting, the
+	// command, cleaning up. For measuring the sandbox's own cost.
+	Phases []Phase
 }
 
 // OK reports whether the command exited 0 within its limits.
