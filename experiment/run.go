@@ -25,6 +25,9 @@ type RunRecord struct {
 	Snapshot string   `json:"snapshot"` // the workspace that produced it
 	Seconds  float64  `json:"seconds"`
 	Notes    []string `json:"notes,omitempty"`
+	// Where is where the experiment ran (executor, host, job, GPUs) and
+	// with what resources; absent in runs recorded before it was kept.
+	Where *sandbox.Placement `json:"where,omitempty"`
 }
 
 // Tracker keeps the runs of one workspace: how many, the baseline, the best.
@@ -154,6 +157,10 @@ func measure(ctx context.Context, lab *Lab, workspace string) (RunRecord, *sandb
 		return RunRecord{}, nil, nil, nil, fmt.Errorf("run experiment: %w", err)
 	}
 	rec := RunRecord{Exit: res.ExitCode, Notes: res.Notes}
+	if res.Placement.Executor != "" {
+		p := res.Placement
+		rec.Where = &p
+	}
 	var score *task.Score
 	var evalErr error
 	if res.OK() {
@@ -195,6 +202,9 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 		status = "FAILED: " + failure(res)
 	}
 	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %.1f s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, res.Duration.Seconds(), lab.Isolation)
+	if p := res.Placement; p.Executor != "" && p.Executor != "local" {
+		fmt.Fprintf(&b, "Ran as %s\n", p)
+	}
 	switch {
 	case rec.Metric != nil:
 		fmt.Fprintf(&b, "Metric from the evaluator: %s = %.6g (%s; baseline %.6g", tr.Metric, *rec.Metric, tr.Goal, tr.Baseline)

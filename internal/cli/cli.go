@@ -93,6 +93,7 @@ type globalFlags struct {
 	logLevel      string
 	budgetTokens  int64
 	budgetDollars float64
+	executor      string
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -119,6 +120,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 	pf.StringVar(&a.flags.logLevel, "log-level", "", "terminal log level: debug, info, warn, error")
 	pf.Int64Var(&a.flags.budgetTokens, "budget-tokens", 0, "stop the run after this many tokens (0: no limit)")
 	pf.Float64Var(&a.flags.budgetDollars, "budget-dollars", 0, "stop the run after this many US dollars (0: no limit)")
+	pf.StringVar(&a.flags.executor, "executor", "", "where experiment runs go: local, slurm or kubernetes (default: the config's executor, else local)")
 
 	root.AddCommand(
 		a.versionCommand(),
@@ -133,6 +135,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.researchCommand(),
 		a.replayCommand(),
 		a.benchCommand(),
+		a.sandboxJobCommand(),
 	)
 	return root
 }
@@ -166,6 +169,9 @@ func (a *app) load(cmd *cobra.Command) error {
 	}
 	if f.Changed("budget-dollars") {
 		cfg.Budget.Dollars = a.flags.budgetDollars
+	}
+	if f.Changed("executor") {
+		cfg.Executor = a.flags.executor
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError("%w", err)
