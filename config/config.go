@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mlrc/mlrc/executor/kube"
 	"github.com/mlrc/mlrc/executor/slurm"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
@@ -48,10 +49,11 @@ type Config struct {
 	Sandbox string `yaml:"sandbox"`
 	// Executor is where runs go: "local" (the sandbox on this machine),
 	// "slurm" or "kubernetes", with the settings below.
-	Executor string       `yaml:"executor"`
-	Slurm    slurm.Config `yaml:"slurm"`
-	LLM      LLM          `yaml:"llm"`
-	Budget   llm.Budget   `yaml:"budget"`
+	Executor   string       `yaml:"executor"`
+	Slurm      slurm.Config `yaml:"slurm"`
+	Kubernetes kube.Config  `yaml:"kubernetes"`
+	LLM        LLM          `yaml:"llm"`
+	Budget     llm.Budget   `yaml:"budget"`
 	// Prices add to or replace entries of the built-in price table.
 	Prices llm.Prices `yaml:"prices"`
 	// Providers add OpenAI- or Anthropic-compatible endpoints by name.
@@ -244,6 +246,10 @@ func (c Config) Validate() error {
 	case "local":
 	case "slurm":
 		if err := c.Slurm.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	case "kubernetes":
+		if err := c.Kubernetes.Validate(); err != nil {
 			errs = append(errs, err)
 		}
 	default:

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/mlrc/mlrc/executor/kube"
 	"github.com/mlrc/mlrc/executor/slurm"
 	"github.com/mlrc/mlrc/sandbox"
 )
@@ -25,7 +26,8 @@ const (
 
 // Options are the executors' settings.
 type Options struct {
-	Slurm slurm.Config
+	Slurm      slurm.Config
+	Kubernetes kube.Config
 	// Exe is the mlrc binary Slurm jobs run when Slurm.MLRC is empty.
 	Exe string
 	// Log hears batch jobs' output as it comes; optional.
@@ -41,6 +43,20 @@ func New(kind string, local sandbox.Runner, opt Options) (sandbox.Runner, error)
 		return &LocalRunner{Runner: local, Host: host}, nil
 	case Slurm:
 		e, err := slurm.New(opt.Slurm, opt.Exe)
+		if err != nil {
+			return nil, err
+		}
+		e.Log = opt.Log
+		return e, nil
+	case Kubernetes:
+		if err := opt.Kubernetes.Validate(); err != nil {
+			return nil, err
+		}
+		client, err := kube.Client(opt.Kubernetes.Kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		e, err := kube.New(opt.Kubernetes, client)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,9 @@ import (
 // runnerFunc is a sandbox.Runner from a function.
 type runnerFunc func(context.Context, sandbox.Spec) (*sandbox.Result, error)
 
-func (f runnerFunc) Run(ctx context.Context, s sandbox.Spec) (*sandbox.Result, error) { return f(ctx, s) }
+func (f runnerFunc) Run(ctx context.Context, s sandbox.Spec) (*sandbox.Result, error) {
+	return f(ctx, s)
+}
 
 func TestLocalRecordsPlacement(t *testing.T) {
 	var got sandbox.Spec

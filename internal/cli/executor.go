@@ -19,7 +19,7 @@ func (a *app) executor(local sandbox.Runner) (sandbox.Runner, error) {
 		sc.Sandbox = a.cfg.Sandbox
 	}
 	exe, _ := os.Executable()
-	opt := executor.Options{Slurm: sc, Exe: exe}
+	opt := executor.Options{Slurm: sc, Kubernetes: a.cfg.Kubernetes, Exe: exe}
 	if a.cfg.Log.Level == "debug" || a.cfg.Log.Level == "info" {
 		opt.Log = a.env.Stderr // batch jobs' output as it comes
 	}
