@@ -19,6 +19,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mlrc/mlrc/executor/kube"
+	"github.com/mlrc/mlrc/executor/slurm"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
 )
@@ -44,9 +46,14 @@ type Config struct {
 	// that a fresh HOME (CI, containers) still finds it.
 	CacheDir string `yaml:"cache_dir"`
 	// Sandbox is the sandbox tool: "bwrap", or "none" for the weaker fallback.
-	Sandbox string     `yaml:"sandbox"`
-	LLM     LLM        `yaml:"llm"`
-	Budget  llm.Budget `yaml:"budget"`
+	Sandbox string `yaml:"sandbox"`
+	// Executor is where runs go: "local" (the sandbox on this machine),
+	// "slurm" or "kubernetes", with the settings below.
+	Executor   string       `yaml:"executor"`
+	Slurm      slurm.Config `yaml:"slurm"`
+	Kubernetes kube.Config  `yaml:"kubernetes"`
+	LLM        LLM          `yaml:"llm"`
+	Budget     llm.Budget   `yaml:"budget"`
 	// Prices add to or replace entries of the built-in price table.
 	Prices llm.Prices `yaml:"prices"`
 	// Providers add OpenAI- or Anthropic-compatible endpoints by name.
@@ -77,9 +84,10 @@ type Log struct {
 func Default() Config {
 	rp := llm.DefaultRetryPolicy()
 	return Config{
-		RunsDir: "runs",
-		Python:  "/usr/bin/python3",
-		Sandbox: "bwrap",
+		RunsDir:  "runs",
+		Python:   "/usr/bin/python3",
+		Sandbox:  "bwrap",
+		Executor: "local",
 		LLM: LLM{
 			Timeout:   rp.Timeout,
 			Attempts:  rp.Attempts,
@@ -238,6 +246,19 @@ func (c Config) Validate() error {
 	case "bwrap", "none":
 	default:
 		errs = append(errs, fmt.Errorf("sandbox %q: want bwrap or none", c.Sandbox))
+	}
+	switch c.Executor {
+	case "local":
+	case "slurm":
+		if err := c.Slurm.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	case "kubernetes":
+		if err := c.Kubernetes.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		errs = append(errs, fmt.Errorf("executor %q: want local, slurm or kubernetes", c.Executor))
 	}
 	if c.LLM.Attempts < 1 {
 		errs = append(errs, fmt.Errorf("llm.attempts %d: want at least 1", c.LLM.Attempts))

@@ -31,6 +31,9 @@ type RunRecord struct {
 	// prototype gave none and the run was told to take that run as its
 	// reference (task.ReferenceFirstRun): later runs are compared with it.
 	Reference bool `json:"reference,omitempty"`
+	// Where is where the experiment ran (executor, host, job, GPUs) and
+	// with what resources; absent in runs recorded before it was kept.
+	Where *sandbox.Placement `json:"where,omitempty"`
 }
 
 // Tracker keeps the runs of one workspace: how many, the baseline, the best.
@@ -208,6 +211,10 @@ func measure(ctx context.Context, lab *Lab, workspace string) (RunRecord, *sandb
 		return RunRecord{}, nil, nil, nil, fmt.Errorf("run experiment: %w", err)
 	}
 	rec := RunRecord{Exit: res.ExitCode, Notes: res.Notes}
+	if res.Placement.Executor != "" {
+		p := res.Placement
+		rec.Where = &p
+	}
 	var score *task.Score
 	var evalErr error
 	if res.OK() {
@@ -249,6 +256,9 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 		status = "FAILED: " + failure(res)
 	}
 	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, runTime(res.Duration, lab.Task.Limits.RunTimeout), lab.Isolation)
+	if p := res.Placement; p.Executor != "" && p.Executor != "local" {
+		fmt.Fprintf(&b, "Ran as %s\n", p)
+	}
 	if w := slowWarning(res.Duration, lab.Task.Limits.RunTimeout); w != "" && !res.TimedOut {
 		b.WriteString(w + "\n")
 	}

@@ -595,6 +595,10 @@ type StepPoint struct {
 	Metric *float64
 	Runs   int
 	Action string
+	// Where is where the step's last run ran; Seconds its wall time
+	// (experiment and evaluation).
+	Where   *sandbox.Placement
+	Seconds float64
 }
 
 // Read returns what the experiment phase of run measured (linear runs;
@@ -632,6 +636,7 @@ func Read(ctx context.Context, run *store.Run) (*Record, error) {
 			rec.Runs = append(rec.Runs, r)
 			p.Runs++
 			p.Metric = r.Metric
+			p.Where, p.Seconds = r.Where, r.Seconds
 		}
 		rec.Steps = append(rec.Steps, p)
 	}

@@ -57,6 +57,11 @@ type Data struct {
 	// Validation is nil when the result was not validated.
 	Validation *Validation
 
+	// Placements are where the experiment's runs and the validation's
+	// re-runs ran (executor, host, job, GPUs), with their wall time and
+	// resources; empty when not recorded.
+	Placements []Placement
+
 	Costs []PhaseCost
 	// Feedback is the human feedback given, in order.
 	Feedback []string

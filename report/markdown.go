@@ -20,7 +20,7 @@ func Markdown(d *Data) string {
 	var b strings.Builder
 	for _, section := range []func(*strings.Builder, *view){
 		mdHeader, mdStopped, mdWarnings, mdPapers, mdElements, mdIdeas, mdPlan, mdExperiment,
-		mdValidation, mdDiff, mdCosts, mdFeedback, mdManifest,
+		mdValidation, mdPlacements, mdDiff, mdCosts, mdFeedback, mdManifest,
 	} {
 		section(&b, v)
 	}

@@ -59,6 +59,10 @@ type Limits struct {
 	// CPUs is the share of CPU time, in cores, by cgroup (cpu.max or
 	// cfs_quota); zero: no limit beyond the wall clock.
 	CPUs float64
+	// GPUs is how many GPUs the run asks for. The local sandbox gives it
+	// the devices named by Spec.GPUDevices; batch executors ask their
+	// scheduler for this many (Slurm --gres, Kubernetes nvidia.com/gpu).
+	GPUs int
 }
 
 // Defaults for Limits.
@@ -87,6 +91,10 @@ type Spec struct {
 	// set when missing.
 	Env    map[string]string
 	Limits Limits
+	// GPUDevices are the NVIDIA devices (indexes as nvidia-smi numbers
+	// them, e.g. "0") the run may use: bound into the sandbox with the
+	// driver's libraries and named by CUDA_VISIBLE_DEVICES. Empty: none.
+	GPUDevices []string `json:",omitempty"`
 }
 
 // Output is one captured stream: its head and tail when it was longer than
@@ -120,6 +128,8 @@ type Result struct {
 	// Phases is where the call's time went: preparing, starting, the
 	// command, cleaning up. For measuring the sandbox's own cost.
 	Phases []Phase
+	// Placement is where the run ran; set by the executor.
+	Placement Placement
 }
 
 // OK reports whether the command exited 0 within its limits.

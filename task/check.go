@@ -25,7 +25,7 @@ type Baseline struct {
 
 // Check runs the task's prototype once as mlrc would: set up l, run the
 // experiment, evaluate. A step that fails is a *StepError.
-func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*Baseline, error) {
+func (t *Task) Check(ctx context.Context, x Executor, l Layout, opt Options) (*Baseline, error) {
 	start := time.Now()
 	b := &Baseline{Task: t}
 	if v := t.VisibleLabels(); len(v) > 0 {
@@ -35,20 +35,20 @@ func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 		b.Warnings = append(b.Warnings, fmt.Sprintf("the evaluator reads %s from the workspace, where the agent can read it (allowed)", strings.Join(v, ", ")))
 	}
 	var err error
-	if b.Prepare, err = t.Setup(ctx, r, l, opt); err != nil {
+	if b.Prepare, err = t.Setup(ctx, x, l, opt); err != nil {
 		return b, err
 	}
 	if _, missing := t.ProtectedPaths(l.Workspace); len(missing) > 0 {
 		b.Warnings = append(b.Warnings, fmt.Sprintf("protected: %s not in the workspace after prepare (a typo, or prepare did not make it): left unprotected", strings.Join(missing, ", ")))
 	}
 	b.Warnings = append(b.Warnings, t.SystemCopies(l, opt.python(), nil)...)
-	if b.Run, err = t.Run(ctx, r, l, opt); err != nil {
+	if b.Run, err = t.Run(ctx, x, l, opt); err != nil {
 		return b, fmt.Errorf("run %s: %w", t.Name, err)
 	}
 	if !b.Run.OK() {
 		return b, &StepError{Step: "run", Reason: "the prototype " + failure(b.Run, "limits.run_timeout"), Result: b.Run}
 	}
-	if b.Score, err = t.Evaluate(ctx, r, l, opt); err != nil {
+	if b.Score, err = t.Evaluate(ctx, x, l, opt); err != nil {
 		if t.Reference == ReferenceFirstRun {
 			return b, fmt.Errorf("%w\n(no baseline, as this task's reference: first-run expects of a template prototype: research runs take the first working run as the reference)", err)
 		}
@@ -60,7 +60,7 @@ func (t *Task) Check(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 
 // Check loads the task in dir and checks it in a temporary layout that is
 // removed afterwards.
-func Check(ctx context.Context, dir string, r sandbox.Runner, opt Options) (*Baseline, error) {
+func Check(ctx context.Context, dir string, x Executor, opt Options) (*Baseline, error) {
 	t, err := Load(dir)
 	if err != nil {
 		return nil, err
@@ -70,5 +70,5 @@ func Check(ctx context.Context, dir string, r sandbox.Runner, opt Options) (*Bas
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	return t.Check(ctx, r, Layout{Workspace: filepath.Join(tmp, "workspace"), Private: filepath.Join(tmp, "private")}, opt)
+	return t.Check(ctx, x, Layout{Workspace: filepath.Join(tmp, "workspace"), Private: filepath.Join(tmp, "private")}, opt)
 }

@@ -16,6 +16,14 @@ import (
 	"github.com/mlrc/mlrc/sandbox"
 )
 
+// Executor runs one sandboxed command somewhere: in the local sandbox
+// (a sandbox.Runner), as a Slurm batch job or as a Kubernetes Job. What
+// the command does is in the Result; an error is a failure of the
+// executor itself.
+type Executor interface {
+	Run(ctx context.Context, spec sandbox.Spec) (*sandbox.Result, error)
+}
+
 // StepError is a step of a run that did not succeed: prepare or the
 // experiment failed, or the evaluator failed or printed no usable score.
 // Its message ends with the tail of the step's output, so it can be shown
@@ -103,7 +111,7 @@ func (l Layout) abs() (Layout, error) {
 // in l.Workspace (which must not exist or be empty), an empty l.Private,
 // then runs prepare in the sandbox. It returns prepare's result, or nil
 // when the task has no prepare step. A prepare that fails is a *StepError.
-func (t *Task) Setup(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*sandbox.Result, error) {
+func (t *Task) Setup(ctx context.Context, x Executor, l Layout, opt Options) (*sandbox.Result, error) {
 	l, err := l.abs()
 	if err != nil {
 		return nil, err
@@ -119,7 +127,7 @@ func (t *Task) Setup(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 	}
 	var res *sandbox.Result
 	if t.Commands.Prepare != "" {
-		res, err = r.Run(ctx, t.prepareSpec(l, opt))
+		res, err = x.Run(ctx, t.prepareSpec(l, opt))
 		if err != nil {
 			return nil, fmt.Errorf("set up %s: prepare: %w", t.Name, err)
 		}
@@ -138,11 +146,11 @@ func (t *Task) Setup(ctx context.Context, r sandbox.Runner, l Layout, opt Option
 //
 // The task's outputs are removed first: what the evaluator scores is
 // always this run's.
-func (t *Task) Run(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*sandbox.Result, error) {
+func (t *Task) Run(ctx context.Context, x Executor, l Layout, opt Options) (*sandbox.Result, error) {
 	if err := t.RemoveOutputs(l); err != nil {
 		return nil, err
 	}
-	return t.Exec(ctx, r, l, opt, t.Commands.Run)
+	return t.Exec(ctx, x, l, opt, t.Commands.Run)
 }
 
 // RemoveOutputs deletes the task's declared outputs from the run's
@@ -182,7 +190,7 @@ func (t *Task) ProtectedPaths(workspace string) (paths, missing []string) {
 // Exec runs any command line as an experiment, with the same isolation and
 // limits as Run. {workspace}, {python} and {seed} are expanded as in run:;
 // other placeholders are left as written.
-func (t *Task) Exec(ctx context.Context, r sandbox.Runner, l Layout, opt Options, line string) (*sandbox.Result, error) {
+func (t *Task) Exec(ctx context.Context, x Executor, l Layout, opt Options, line string) (*sandbox.Result, error) {
 	l, err := l.abs()
 	if err != nil {
 		return nil, err
@@ -204,7 +212,7 @@ func (t *Task) Exec(ctx context.Context, r sandbox.Runner, l Layout, opt Options
 	if err != nil {
 		return nil, err
 	}
-	return r.Run(ctx, spec)
+	return x.Run(ctx, spec)
 }
 
 // Score is an evaluation: the task's metric and everything the evaluator
@@ -223,7 +231,7 @@ type Score struct {
 // (typically because the experiment's predictions are malformed), prints
 // no JSON object or no finite value for the metric gives a *StepError
 // that says why and ends with the evaluator's output.
-func (t *Task) Evaluate(ctx context.Context, r sandbox.Runner, l Layout, opt Options) (*Score, error) {
+func (t *Task) Evaluate(ctx context.Context, x Executor, l Layout, opt Options) (*Score, error) {
 	l, err := l.abs()
 	if err != nil {
 		return nil, err
@@ -231,7 +239,7 @@ func (t *Task) Evaluate(ctx context.Context, r sandbox.Runner, l Layout, opt Opt
 	if err := escapingLinks(l.Workspace); err != nil {
 		return nil, &StepError{Step: "evaluate", Reason: err.Error()}
 	}
-	res, err := r.Run(ctx, t.evaluateSpec(l, opt))
+	res, err := x.Run(ctx, t.evaluateSpec(l, opt))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", t.Name, err)
 	}

@@ -31,6 +31,8 @@ type rerun struct {
 	// perExample is the evaluator's per-example output, when it wrote one.
 	perExample string
 	seconds    float64
+	// where is where the experiment ran.
+	where sandbox.Placement
 }
 
 // spy records the specs it runs.
@@ -94,6 +96,7 @@ func (v *validator) rerunArm(ctx context.Context, arm, src string, p *prepared, 
 		return nil, fmt.Errorf("validate: run %s at seed %d: %w", arm, seed, err)
 	}
 	rr.isolation = res.Isolation
+	rr.where = res.Placement
 	if !res.OK() {
 		return stepFailed(&task.StepError{Step: "run", Reason: "the experiment " + failure(res), Result: res})
 	}

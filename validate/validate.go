@@ -209,6 +209,17 @@ type Verdict struct {
 	Checks              []Check   `json:"checks"`
 	Criterion           Criterion `json:"criterion"`
 	Timing              Timing    `json:"timing"`
+	// Placements say where each re-run's experiment ran, with its wall
+	// time (run and evaluation).
+	Placements []Placed `json:"placements,omitempty"`
+}
+
+// Placed is where one re-run ran.
+type Placed struct {
+	Arm     string            `json:"arm"`
+	Seed    int               `json:"seed"`
+	Where   sandbox.Placement `json:"where"`
+	Seconds float64           `json:"seconds"`
 }
 
 // Check returns the check called name, or nil.
@@ -335,6 +346,11 @@ func Run(ctx context.Context, cfg Config) (*Verdict, error) {
 	verdict := &Verdict{Metric: cfg.Task.Metric.Name, Goal: cfg.Task.Metric.Goal, Baseline: base, Reference: cfg.Reference, Best: best,
 		Checks: checks, Criterion: cfg.Criterion, Timing: v.timing}
 	verdict.Bootstrap = v.bootstrap(byArm["baseline"], byArm["best"])
+	for _, rr := range reruns {
+		if rr != nil && rr.where.Executor != "" {
+			verdict.Placements = append(verdict.Placements, Placed{Arm: rr.arm, Seed: rr.seed, Where: rr.where, Seconds: rr.seconds})
+		}
+	}
 	verdict.compare()
 	verdict.decide()
 	v.log.Info("verdict", "success", verdict.Success, "summary", verdict.Summary)

@@ -96,6 +96,7 @@ type globalFlags struct {
 	logLevel      string
 	budgetTokens  int64
 	budgetDollars float64
+	executor      string
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -122,6 +123,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 	pf.StringVar(&a.flags.logLevel, "log-level", "", "terminal log level: debug, info, warn, error")
 	pf.Int64Var(&a.flags.budgetTokens, "budget-tokens", 0, "stop the run after this many tokens (0: no limit)")
 	pf.Float64Var(&a.flags.budgetDollars, "budget-dollars", 0, "stop the run after this many US dollars (0: no limit)")
+	pf.StringVar(&a.flags.executor, "executor", "", "where experiment runs go: local, slurm or kubernetes (default: the config's executor, else local)")
 
 	root.AddCommand(
 		a.versionCommand(),
@@ -139,6 +141,7 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.benchCommand(),
 		a.mcpCommand(),
 		a.serveCommand(),
+		a.sandboxJobCommand(),
 	)
 	return root
 }
@@ -172,6 +175,9 @@ func (a *app) load(cmd *cobra.Command) error {
 	}
 	if f.Changed("budget-dollars") {
 		cfg.Budget.Dollars = a.flags.budgetDollars
+	}
+	if f.Changed("executor") {
+		cfg.Executor = a.flags.executor
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError("%w", err)

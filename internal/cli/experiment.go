@@ -454,6 +454,9 @@ func (a *app) sandbox() (sandbox.Runner, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if r, err = a.executor(r); err != nil {
+		return nil, "", err
+	}
 	if warning != "" {
 		return r, warning, nil
 	}

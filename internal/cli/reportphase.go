@@ -102,6 +102,7 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 	if v != nil {
 		d.Validation = reportValidation(v)
 	}
+	d.Placements = placements(rec, v)
 	if d.Costs, err = phaseCosts(ctx, run); err != nil {
 		return nil, err
 	}
