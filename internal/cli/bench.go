@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlrc/mlrc/research"
 	"github.com/spf13/cobra"
 )
 
@@ -37,7 +38,7 @@ type benchRow struct {
 const benchSuccess = 0.10
 
 func (a *app) benchCommand() *cobra.Command {
-	var p researchParams
+	var p research.Params
 	var tasks []string
 	var out string
 	cmd := &cobra.Command{
@@ -56,7 +57,7 @@ integrity check passed), steps, tokens, cost, wall time — and writes it as JSO
 				return usageError("give --plan FILE (the experiment phase alone) or --paper P (full research)")
 			}
 			if p.PlanFile != "" {
-				plan, err := readPlan(p.PlanFile)
+				plan, err := research.ReadPlan(p.PlanFile)
 				if err != nil {
 					return usageError("%w", err)
 				}
@@ -105,7 +106,7 @@ integrity check passed), steps, tokens, cost, wall time — and writes it as JSO
 	return cmd
 }
 
-func benchRowOf(dir string, o *outcome, err error) benchRow {
+func benchRowOf(dir string, o *research.Outcome, err error) benchRow {
 	row := benchRow{Task: dir}
 	if err != nil {
 		row.Error = err.Error()
@@ -168,7 +169,7 @@ func printBench(a *app, rows []benchRow) {
 		success := "no"
 		switch {
 		case r.Error != "":
-			success = "error: " + clipLine(r.Error, 40)
+			success = "error: " + research.ClipLine(r.Error, 40)
 		case r.Success:
 			success = "yes"
 		case r.Improvement != nil && *r.Improvement >= 100*benchSuccess && !r.Significant:

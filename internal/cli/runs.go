@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/store"
 )
 
@@ -49,7 +50,7 @@ func (a *app) runsCommand() *cobra.Command {
 			interrupted := ""
 			for _, s := range sums {
 				model := s.Model
-				if isRehearsal(model) {
+				if research.IsRehearsal(model) {
 					model += " (rehearsal)"
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, model,
@@ -120,7 +121,7 @@ func printSummary(a *app, s *store.Summary) {
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "tokens   %d in, %d out, %d cache read, %d cache write\n", s.Usage.InputTokens, s.Usage.OutputTokens, s.Usage.CacheReadTokens, s.Usage.CacheWriteTokens)
-	fmt.Fprintf(out, "cost     %s\n", costText(s.Cost))
+	fmt.Fprintf(out, "cost     %s\n", research.CostText(s.Cost))
 	if len(s.Phases) > 0 {
 		fmt.Fprintln(out, "\nphases")
 		for _, p := range s.Phases {
