@@ -5,16 +5,24 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/mlrc/mlrc/experiment"
 	"github.com/mlrc/mlrc/internal/termsafe"
 	"github.com/mlrc/mlrc/llm"
+	"github.com/mlrc/mlrc/store"
 )
 
 // Experiment runs the ExperimentAgent on the run's task: linear or tree
 // search, human gates when p.Human and a Human is given.
 func (r *Run) Experiment(ctx context.Context, p *ExperimentParams) (*experiment.Result, error) {
+	end := r.beginPhase(ctx, experiment.Phase)
+	res, err := r.experiment(ctx, p)
+	end(err)
+	return res, err
+}
+
+func (r *Run) experiment(ctx context.Context, p *ExperimentParams) (*experiment.Result, error) {
 	out, o := r.out, r.opts
 	meter := o.Meter
 	if !strings.HasPrefix(o.Isolation, "bwrap") {
@@ -24,7 +32,7 @@ func (r *Run) Experiment(ctx context.Context, p *ExperimentParams) (*experiment.
 		Task: o.Task, Sandbox: o.Sandbox, Isolation: o.Isolation, Python: o.Python, Seed: p.Seed,
 		Model: o.Model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: o.Store, Log: o.Log,
 		Catalog:  o.Catalog,
-		Progress: r.progress(meter),
+		Progress: r.progress(ctx),
 		ModelFor: o.ModelFor,
 	}
 	if p.Human && o.Human != nil {
@@ -69,28 +77,37 @@ func abs(x float64) float64 {
 	return x
 }
 
-// progress prints one line per event: step, action, metric so far, tokens
-// and cost so far.
-func (r *Run) progress(meter *llm.Meter) func(experiment.Event) {
-	start := time.Now()
+// progress turns the agent's progress into events: each step ended (with
+// its metric), the next one started; other news is a line of output.
+func (r *Run) progress(ctx context.Context) func(experiment.Event) {
+	var mu sync.Mutex
+	started := map[int]bool{}
 	return func(e experiment.Event) {
-		out := r.out
 		switch e.Kind {
 		case "step":
-			usage, cost, _ := meter.Totals()
-			metric := "-"
+			r.emit(ctx, StepEnded{Phase: experiment.Phase, Step: e.Step, Name: "agent", Status: store.StatusDone,
+				Action: e.Action, Metric: e.Metric, Best: e.Best})
 			if e.Metric != nil {
-				metric = fmt.Sprintf("%.6g", *e.Metric)
+				m := Metric{Step: e.Step, Value: *e.Metric, Best: *e.Metric, Baseline: e.Baseline}
+				if e.Best != nil {
+					m.Best = *e.Best
+				}
+				r.emit(ctx, m)
 			}
-			best := "-"
-			if e.Best != nil {
-				best = fmt.Sprintf("%.6g", *e.Best)
+			r.emitCost(ctx)
+			mu.Lock()
+			next := !started[e.Step+1]
+			started[e.Step+1] = true
+			mu.Unlock()
+			if next {
+				r.emit(ctx, StepStarted{Phase: experiment.Phase, Step: e.Step + 1, Name: "agent"})
 			}
-			fmt.Fprintf(out, "step %3d │ %-60s │ metric %s · best %s │ %d tok · %s · %s\n", e.Step, ClipLine(e.Action, 60), metric, best,
-				usage.Total(), CostText(cost), time.Since(start).Round(time.Second))
 		default:
 			if e.Message != "" {
-				fmt.Fprintf(out, "%s: %s\n", e.Kind, e.Message)
+				fmt.Fprintf(r.out, "%s: %s\n", e.Kind, e.Message)
+			}
+			if e.Kind == "baseline" {
+				r.emit(ctx, StepStarted{Phase: experiment.Phase, Step: 1, Name: "agent"})
 			}
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mlrc/mlrc/idea"
+	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
@@ -24,7 +26,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Ideas runs the IdeaAgent in the run: it writes ideas.json and
 // ideas.md into the run directory, the chosen idea first.
 func (r *Run) Ideas(ctx context.Context, name string, p IdeaParams) (*idea.Result, error) {
-	o, s := r.opts, r.opts.Store
+	o := r.opts
 	papers, err := paper.LoadAll(ctx, p.Papers, paper.Options{Offline: p.Offline})
 	if err != nil {
 		return nil, &InputError{Err: err}
@@ -47,19 +49,29 @@ func (r *Run) Ideas(ctx context.Context, name string, p IdeaParams) (*idea.Resul
 		}
 	}
 	sources, index := lits.Sources, lits.Index
+	end := r.beginPhase(ctx, "idea")
+	res, err := r.ideas(ctx, name, p, t, taskText, papers, sources, index)
+	end(err)
+	return res, err
+}
+
+func (r *Run) ideas(ctx context.Context, name string, p IdeaParams, t *task.Task, taskText string, papers []*paper.Paper, sources []lit.Source, index lit.Source) (*idea.Result, error) {
+	o, s := r.opts, r.opts.Store
 	if err := s.BeginPhase(ctx, "idea"); err != nil {
 		return nil, err
 	}
 	out := r.out
+	var stepNo atomic.Int64
 	fmt.Fprintf(out, "idea: %d paper(s), %d literature source(s)\n", len(papers), len(sources))
 	cfg := idea.Config{
 		Model: o.Model, Papers: ideaPapers(papers), Task: taskText, Sources: sources, Index: index, N: p.N, Log: o.Log,
 		Warn: func(msg string) {
-			fmt.Fprintf(out, "  warning: %s\n", ClipLine(msg, 400))
-			s.Emit(context.WithoutCancel(ctx), "warning", map[string]string{"phase": "idea", "message": o.Redact(msg)})
+			r.emit(ctx, Warning{Phase: "idea", Message: o.Redact(msg)})
 		},
 		Step: func(ctx context.Context, kind string) func(any, error) {
 			fmt.Fprintf(out, "  %s…\n", kind)
+			n := int(stepNo.Add(1))
+			r.emit(ctx, StepStarted{Phase: "idea", Step: n, Name: kind})
 			step, err := s.BeginStep(ctx, "idea", kind, nil)
 			if err != nil {
 				return func(any, error) {}
@@ -70,6 +82,7 @@ func (r *Run) Ideas(ctx context.Context, name string, p IdeaParams) (*idea.Resul
 					status, output = store.StatusFailed, map[string]string{"error": err.Error()}
 				}
 				step.End(context.WithoutCancel(ctx), status, output)
+				r.emit(ctx, StepEnded{Phase: "idea", Step: n, Name: kind, Status: status})
 			}
 		},
 	}
@@ -78,6 +91,7 @@ func (r *Run) Ideas(ctx context.Context, name string, p IdeaParams) (*idea.Resul
 		chooser = o.Chooser
 	}
 	var res *idea.Result
+	var err error
 	for round := 1; ; round++ {
 		res, err = idea.Generate(ctx, cfg)
 		if err != nil {

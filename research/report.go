@@ -22,21 +22,16 @@ import (
 
 // Report writes report.md and report.html into the run directory from
 // what the store and the phases hold, and returns the HTML's path.
-func (r *Run) Report(ctx context.Context, p *Params, st *State) (string, error) {
+func (r *Run) Report(ctx context.Context, p *Params, st *State) (path string, err error) {
+	end := r.beginPhase(ctx, "report")
+	defer func() { end(err) }()
 	s := r.opts.Store
 	if err := s.BeginPhase(ctx, "report"); err != nil {
 		return "", err
 	}
 	d, err := r.ReportData(ctx, p, st)
 	if err == nil {
-		err = report.Write(s.Dir, d)
-	}
-	if err == nil {
-		for _, f := range []string{"report.md", "report.html"} {
-			if err = s.AddArtifact(ctx, f, f, "report"); err != nil {
-				break
-			}
-		}
+		err = writeReport(ctx, s, d)
 	}
 	status := store.StatusDone
 	if err != nil {
@@ -46,6 +41,20 @@ func (r *Run) Report(ctx context.Context, p *Params, st *State) (string, error) 
 		err = perr
 	}
 	return filepath.Join(s.Dir, "report.html"), err
+}
+
+// writeReport writes the report's files and lists them as the run's
+// artifacts.
+func writeReport(ctx context.Context, s *store.Run, d *report.Data) error {
+	if err := report.Write(s.Dir, d); err != nil {
+		return err
+	}
+	for _, f := range []string{"report.md", "report.html"} {
+		if err := s.AddArtifact(ctx, f, f, "report"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReportData is the report's data: what the store holds of the run and

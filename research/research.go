@@ -37,6 +37,9 @@ func (r *Run) Research(ctx context.Context, p *Params) (o *Outcome, err error) {
 	t, out := r.opts.Task, r.out
 	fmt.Fprintf(out, "research run %s · task %s · model %s · sandbox %s\n", r.ID, t.Name, p.Model, r.opts.Isolation)
 
+	r.mu.Lock()
+	r.phases = []string{"idea", "experiment", "validation", "report"}
+	r.mu.Unlock()
 	st := &State{Phase: "setup"}
 	ep := p.Experiment()
 	defer func() {
@@ -55,12 +58,14 @@ func (r *Run) Research(ctx context.Context, p *Params) (o *Outcome, err error) {
 	fmt.Fprintf(out, "\n== phase 1/4: ideas ==\n")
 	if p.Plan != "" {
 		ep.Plan = p.Plan
+		r.beginPhase(ctx, "idea")(nil)
 		fmt.Fprintf(out, "a plan was given (%s): no idea phase\n", orText(p.PlanFile, "inline"))
 	} else {
 		st.Ideas, err = idea.Read(filepath.Join(r.Dir, "ideas.json"))
 		if errors.Is(err, fs.ErrNotExist) {
 			st.Ideas, err = r.Ideas(ctx, p.Model, p.Ideas())
 		} else if err == nil {
+			r.beginPhase(ctx, "idea")(nil)
 			fmt.Fprintf(out, "ideas already chosen: %s\n", st.Ideas.Ideas[0].Title)
 		}
 		if err != nil {

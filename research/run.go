@@ -2,8 +2,12 @@ package research
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/mlrc/mlrc/agent"
 	"github.com/mlrc/mlrc/experiment"
@@ -69,6 +73,12 @@ type Run struct {
 	out  io.Writer
 	// ID and Dir are the store run's.
 	ID, Dir string
+	bus     bus
+
+	mu       sync.Mutex
+	phase    string   // the phase the run is in
+	phases   []string // the phases of the whole run, in order
+	commands int      // sandboxed commands so far
 }
 
 // New returns the run for opts.
@@ -85,7 +95,86 @@ func New(opts Options) *Run {
 	if opts.Redact == nil {
 		opts.Redact = func(s string) string { return s }
 	}
-	return &Run{opts: opts, out: opts.Out, ID: opts.Store.ID, Dir: opts.Store.Dir}
+	r := &Run{out: opts.Out, ID: opts.Store.ID, Dir: opts.Store.Dir}
+	// Everything the run calls raises events: the model, the sandbox,
+	// the person at a gate.
+	if opts.Model != nil {
+		opts.Model = watchModel{r: r, next: opts.Model}
+	}
+	if f := opts.ModelFor; f != nil {
+		opts.ModelFor = func(rec llm.Recorder) agent.Model { return watchModel{r: r, next: f(rec)} }
+	}
+	if opts.Sandbox != nil {
+		opts.Sandbox = watchRunner{r: r, next: opts.Sandbox}
+	}
+	if opts.Human != nil {
+		opts.Human = watchHuman{r: r, next: opts.Human}
+	}
+	if opts.Chooser != nil {
+		opts.Chooser = watchChooser{r: r, next: opts.Chooser}
+	}
+	r.opts = opts
+	return r
+}
+
+// beginPhase raises PhaseStarted and returns the function that raises
+// PhaseEnded (and the cost so far) with the phase's outcome.
+func (r *Run) beginPhase(ctx context.Context, name string) func(err error) {
+	r.mu.Lock()
+	r.phase = name
+	ev := PhaseStarted{Phase: name, Index: 1, Of: 1}
+	for i, p := range r.phases {
+		if p == name {
+			ev.Index, ev.Of = i+1, len(r.phases)
+		}
+	}
+	r.mu.Unlock()
+	r.emit(ctx, ev)
+	return func(err error) {
+		status, _ := EndStatus(err)
+		r.emit(ctx, PhaseEnded{Phase: name, Status: status})
+		r.emitCost(ctx)
+	}
+}
+
+func (r *Run) emitCost(ctx context.Context) {
+	if r.opts.Meter == nil {
+		return
+	}
+	usage, cost, _ := r.opts.Meter.Totals()
+	r.emit(ctx, Cost{Tokens: usage.Total(), USD: cost.USD, Unknown: cost.Unknown})
+}
+
+// EndStatus is the status a run or phase ending with err has: done,
+// stopped (interrupted, out of budget) or failed, with the error's text.
+func EndStatus(err error) (status, msg string) {
+	var budget *llm.BudgetError
+	switch {
+	case err == nil:
+		return store.StatusDone, ""
+	case errors.As(err, &budget), errors.Is(err, context.Canceled):
+		return store.StatusStopped, err.Error()
+	}
+	return store.StatusFailed, err.Error()
+}
+
+// Finish records how the run ended (its status in the store) and raises
+// RunEnded. Call it once, after the run's last phase.
+func (r *Run) Finish(ctx context.Context, err error) {
+	ctx = context.WithoutCancel(ctx)
+	status, msg := EndStatus(err)
+	msg = r.opts.Redact(msg)
+	if status != store.StatusDone {
+		r.opts.Log.Info("run ended", "status", status, "err", msg)
+	}
+	if serr := r.opts.Store.SetStatus(ctx, status, msg); serr != nil {
+		r.opts.Log.Error("record run status", "err", serr)
+	}
+	e := RunEnded{Status: status, Error: msg}
+	if _, serr := os.Stat(filepath.Join(r.Dir, "report.html")); serr == nil {
+		e.Report = filepath.Join(r.Dir, "report.html")
+	}
+	r.emit(ctx, e)
 }
 
 // State is what a research run has so far: the phase it is in and what

@@ -31,14 +31,7 @@ func (r *Run) StoppedReport(ctx context.Context, p *Params, st *State, cause err
 	d, err := r.ReportData(ctx, p, st)
 	if err == nil {
 		d.Stopped = &report.Stopped{Phase: st.Phase, Status: status, Reason: redact(cause.Error()), Resume: resume}
-		err = report.Write(s.Dir, d)
-	}
-	if err == nil {
-		for _, f := range []string{"report.md", "report.html"} {
-			if err = s.AddArtifact(ctx, f, f, "report"); err != nil {
-				break
-			}
-		}
+		err = writeReport(ctx, s, d)
 	}
 	if err != nil {
 		fmt.Fprintf(r.opts.Err, "mlrc: the run %s in phase %s, and its report could not be written: %v\n", status, st.Phase, err)

@@ -16,6 +16,16 @@ import (
 // Validation re-runs the prototype and the best solution over the seeds
 // and decides. A finished validation (verdict.json) is read back.
 func (r *Run) Validation(ctx context.Context, p *Params, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	end := r.beginPhase(ctx, "validation")
+	v, err := r.validation(ctx, p, res, taskHash)
+	end(err)
+	if err == nil {
+		r.emit(ctx, Verdict{v})
+	}
+	return v, err
+}
+
+func (r *Run) validation(ctx context.Context, p *Params, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
 	s := r.opts.Store
 	path := filepath.Join(s.Dir, "verdict.json")
 	if b, err := os.ReadFile(path); err == nil {
@@ -46,7 +56,6 @@ func (r *Run) Validation(ctx context.Context, p *Params, res *experiment.Result,
 	if err := s.AddArtifact(ctx, "verdict.json", "verdict.json", "verdict"); err != nil {
 		return nil, err
 	}
-	s.Emit(ctx, "verdict", v)
 	return v, nil
 }
 
@@ -56,7 +65,10 @@ func (r *Run) validate(ctx context.Context, p *Params, res *experiment.Result, t
 	if err != nil {
 		return nil, err
 	}
+	r.emit(ctx, StepStarted{Phase: "validation", Step: 1, Name: "validate"})
 	end := func(v *validate.Verdict, err error) (*validate.Verdict, error) {
+		status, _ := EndStatus(err)
+		defer r.emit(ctx, StepEnded{Phase: "validation", Step: 1, Name: "validate", Status: status})
 		if err != nil {
 			step.End(context.WithoutCancel(ctx), store.StatusFailed, map[string]string{"error": err.Error()})
 			return nil, err

@@ -125,10 +125,11 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		id, dropped = identity{0, 0}, false
 	}
 	l := launch{
-		env:   []string{"PATH=/usr/bin:/bin"},
-		attr:  outerNamespace(),
-		bwrap: true,
-		watch: writable(spec.Mounts),
+		env:    []string{"PATH=/usr/bin:/bin"},
+		attr:   outerNamespace(),
+		bwrap:  true,
+		watch:  writable(spec.Mounts),
+		stdout: spec.Stdout, stderr: spec.Stderr, started: spec.Started,
 	}
 	srcs := make([]string, len(spec.Mounts))
 	for i, m := range spec.Mounts {

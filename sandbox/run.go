@@ -55,6 +55,10 @@ type launch struct {
 	watch     []string            // host directories counted against Limits.Disk
 	dropped   bool                // argv drops from root to the sandbox uid
 	isolation string              // what the runner isolates
+	// stdout and stderr also get the output as it comes (Spec.Stdout,
+	// Spec.Stderr); started hears the shim's pid once released.
+	stdout, stderr io.Writer
+	started        func(pid int)
 }
 
 // outcome is how a run ended, as seen from outside.
@@ -85,6 +89,9 @@ func execute(ctx context.Context, l launch, lim Limits) (*Result, error) {
 	if err := s.release(cg, rlimits(lim, cg, l.dropped)); err != nil {
 		s.stop(nil, cg)
 		return nil, fmt.Errorf("sandbox: set up limits: %w", err)
+	}
+	if l.started != nil {
+		l.started(s.pid)
 	}
 	quota := watchDisk(l.watch, lim.Disk)
 	out := s.wait(ctx, lim.Wall, quota.exceeded)
@@ -162,8 +169,8 @@ func startShim(l launch, lim Limits) (*shim, error) {
 		exited:   make(chan struct{}), start: time.Now(),
 	}
 	go func() { cmd.Wait(); close(s.exited) }()
-	s.drain(s.stdout, p[3][0])
-	s.drain(s.stderr, p[4][0])
+	s.drain(tee(s.stdout, l.stdout), p[3][0])
+	s.drain(tee(s.stderr, l.stderr), p[4][0])
 	s.drain(writerFunc(func(b []byte) (int, error) {
 		if len(s.bwrapStatus) < 64<<10 {
 			s.bwrapStatus = append(s.bwrapStatus, b...)
@@ -171,6 +178,18 @@ func startShim(l launch, lim Limits) (*shim, error) {
 		return len(b), nil
 	}), p[2][0])
 	return s, nil
+}
+
+// tee writes to c and, when it is set, to w too; w's errors are ignored:
+// the capture must get everything.
+func tee(c *capture, w io.Writer) io.Writer {
+	if w == nil {
+		return c
+	}
+	return writerFunc(func(b []byte) (int, error) {
+		w.Write(b)
+		return c.Write(b)
+	})
 }
 
 func (s *shim) drain(w io.Writer, r io.Reader) {

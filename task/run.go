@@ -204,6 +204,9 @@ func (t *Task) Exec(ctx context.Context, r sandbox.Runner, l Layout, opt Options
 	if err != nil {
 		return nil, err
 	}
+	if line == t.Commands.Run {
+		spec.Name = "run"
+	}
 	return r.Run(ctx, spec)
 }
 

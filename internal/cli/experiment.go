@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -139,6 +140,10 @@ type labRun struct {
 	st  *store.Store
 	s   *session
 	lab labSetup
+	// run is the research run made of it (researchRun), followed on the
+	// terminal until unfollow.
+	run      *research.Run
+	unfollow func()
 }
 
 // openLabRun opens the store, checks the model and the sandbox, then
@@ -191,7 +196,17 @@ func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, 
 
 // end records how the run ended and closes it.
 func (r *labRun) end(a *app, err error) {
-	a.finishRun(r.s, err)
+	if r.run != nil {
+		r.run.Finish(context.Background(), err)
+	} else {
+		a.finishRun(r.s, err)
+	}
+	if r.unfollow != nil {
+		r.unfollow()
+	}
+	if errors.Is(err, context.Canceled) {
+		a.live.Line(fmt.Sprintf("stopped; continue with `mlrc resume %s`", r.s.run.ID))
+	}
 	r.s.close()
 	r.st.Close()
 }
@@ -213,7 +228,7 @@ type labSetup struct {
 // model, with the terminal to answer gates.
 func (a *app) researchRun(r *labRun, name string) *research.Run {
 	lab := r.lab
-	return research.New(research.Options{
+	r.run = research.New(research.Options{
 		Store: r.s.run, Log: r.s.log, Task: lab.task, Sandbox: lab.runner, Isolation: lab.isolation,
 		Python: a.cfg.Python, Catalog: experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
 		Model: lab.model, Meter: lab.meter,
@@ -235,6 +250,19 @@ func (a *app) researchRun(r *labRun, name string) *research.Run {
 		Redact:   a.redact.String,
 		Out:      a.env.Stdout, Err: a.env.Stderr,
 	})
+	r.unfollow = a.follow(r.run)
+	return r.run
+}
+
+// follow shows the run's progress on the terminal until the returned
+// function is called.
+func (a *app) follow(r *research.Run) func() {
+	unsubscribe := r.Subscribe(a.live.Event)
+	a.live.Start()
+	return func() {
+		unsubscribe()
+		a.live.Stop()
+	}
 }
 
 // sandbox returns the configured sandbox and a name for its isolation: the

@@ -88,6 +88,7 @@ func (a *app) runIdea(ctx context.Context, p research.IdeaParams) (path string, 
 			return a.literature(ctx, st, p)
 		},
 		Redact: a.redact.String, Out: a.env.Stdout, Err: a.env.Stderr})
+	defer a.follow(r)()
 	if _, err := r.Ideas(ctx, name, p); err != nil {
 		return "", inputError(err)
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -112,15 +111,7 @@ func (a *app) runLLM(ctx context.Context, system, prompt string, stream bool) (e
 // budget) or failed.
 func (a *app) finishRun(s *session, err error) {
 	ctx := context.Background()
-	status, msg := "done", ""
-	var budget *llm.BudgetError
-	switch {
-	case err == nil:
-	case errors.As(err, &budget), errors.Is(err, context.Canceled):
-		status, msg = "stopped", err.Error()
-	default:
-		status, msg = "failed", err.Error()
-	}
+	status, msg := research.EndStatus(err)
 	msg = a.redact.String(msg)
 	if status != "done" {
 		s.log.Info("run ended", "status", status, "err", msg)

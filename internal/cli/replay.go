@@ -84,7 +84,10 @@ func (a *app) runReplay(ctx context.Context, ref string) (err error) {
 	model := a.dress(rp.Model, seq, meter, s.run)
 	fmt.Fprintf(a.env.Stdout, "replaying run %s (%d recorded model answers) as run %s\n", info.ID, len(calls), s.run.ID)
 	lab := labSetup{task: t, runner: runner, isolation: isolation, backend: seq, meter: meter, model: model}
-	if _, err := a.researchRun(&labRun{st: st, s: s, lab: lab}, rp.Model).Experiment(ctx, &rp); err != nil {
+	lr := &labRun{st: st, s: s, lab: lab}
+	rr := a.researchRun(lr, rp.Model)
+	defer lr.unfollow()
+	if _, err := rr.Experiment(ctx, &rp); err != nil {
 		return err
 	}
 	again, err := experiment.Read(ctx, s.run)

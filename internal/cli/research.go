@@ -18,7 +18,7 @@ func (a *app) researchCommand() *cobra.Command {
 	var auto bool
 	var rehearsal string
 	cmd := &cobra.Command{
-		Use:   "research --paper P [--paper ...] --task DIR [--model M | --rehearsal SCRIPT] [--auto|--human] [--search linear|tree]",
+		Use:   "research (--paper P [--paper ...] | --plan FILE) --task DIR [--model M | --rehearsal SCRIPT] [--auto|--human] [--search linear|tree]",
 		Short: "Do research end to end: ideas from the papers, experiments on the task, validation, a report",
 		Long: `One resumable run of four phases: the IdeaAgent proposes and ranks ideas from the papers (feasible in
 the task), the ExperimentAgent implements the chosen one, validation re-runs the baseline and the best
@@ -26,8 +26,21 @@ solution over several seeds through the task's evaluator and tests the differenc
 (report.md, report.html) is written into the run directory. mlrc resume RUN continues a killed run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(p.Papers) == 0 || p.Task == "" {
-				return usageError("--paper and --task are required (e.g. --paper examples/papers/fashion-mnist.md --task examples/tasks/digits)")
+			if (len(p.Papers) == 0 && p.PlanFile == "") || p.Task == "" {
+				return usageError("--task and --paper (or --plan) are required (e.g. --paper examples/papers/fashion-mnist.md --task examples/tasks/digits)")
+			}
+			if p.PlanFile != "" {
+				if len(p.Papers) > 0 {
+					return usageError("--plan and --paper exclude each other: a plan skips the idea phase that reads the papers")
+				}
+				plan, err := research.ReadPlan(p.PlanFile)
+				if err != nil {
+					return usageError("%w", err)
+				}
+				p.Plan = plan
+				if p.PlanFile, err = filepath.Abs(p.PlanFile); err != nil {
+					return err
+				}
 			}
 			if auto && p.Human {
 				return usageError("--auto and --human exclude each other")
@@ -64,6 +77,7 @@ solution over several seeds through the task's evaluator and tests the differenc
 	f := cmd.Flags()
 	f.StringArrayVar(&p.Papers, "paper", nil, "a paper: PDF, .txt/.md, arXiv id or URL (repeat for several)")
 	f.StringVar(&p.Task, "task", "", "task directory (with task.yaml)")
+	f.StringVar(&p.PlanFile, "plan", "", "implement this plan and skip the idea phase: a Markdown/text file, or ideas.json from `mlrc idea` (its top idea)")
 	f.IntVar(&p.N, "n", 5, "candidate ideas to generate")
 	f.StringVar(&p.Search, "search", "linear", "experiment search: linear or tree")
 	f.BoolVar(&auto, "auto", false, "no human gates (the default)")
