@@ -131,6 +131,7 @@ func (b *Bwrap) run(ctx context.Context, spec Spec) (*Result, error) {
 		bwrap:  true,
 		watch:  writable(spec.Mounts),
 		phases: tl,
+		stdout: spec.Stdout, stderr: spec.Stderr, started: spec.Started,
 	}
 	srcs := make([]string, len(spec.Mounts))
 	for i, m := range spec.Mounts {

@@ -75,7 +75,8 @@ func (f *Fallback) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if os.Geteuid() != 0 {
 		who = fmt.Sprintf("uid %d, so it can read and write whatever that user can", os.Getuid())
 	}
-	l := launch{argv: spec.Command, env: env, dir: dir, watch: writable(spec.Mounts)}
+	l := launch{argv: spec.Command, env: env, dir: dir, watch: writable(spec.Mounts),
+		stdout: spec.Stdout, stderr: spec.Stderr, started: spec.Started}
 	if f.ns {
 		l.attr = fallbackNamespaces()
 		l.isolation = "fallback: no bubblewrap; the filesystem is not hidden and not write-protected " +

@@ -57,6 +57,10 @@ type launch struct {
 	id        identity            // the sandbox uid, when dropped
 	isolation string              // what the runner isolates
 	phases    *timeline           // where the time goes; nil: not kept
+	// stdout and stderr also get the output as it comes (Spec.Stdout,
+	// Spec.Stderr); started hears the shim's pid once released.
+	stdout, stderr io.Writer
+	started        func(pid int)
 }
 
 // outcome is how a run ended, as seen from outside.
@@ -93,6 +97,9 @@ func execute(ctx context.Context, l launch, lim Limits) (*Result, error) {
 		return nil, fmt.Errorf("sandbox: set up limits: %w", err)
 	}
 	tl.mark("limits")
+	if l.started != nil {
+		l.started(s.pid)
+	}
 	quota := watchDisk(l.watch, lim.Disk)
 	out := s.wait(ctx, lim.Wall, quota.exceeded, runMembers(l, cg), tl)
 	quota.stop()
@@ -183,8 +190,8 @@ func startShim(l launch, lim Limits) (*shim, error) {
 		exited:   make(chan struct{}), start: time.Now(),
 	}
 	go func() { cmd.Wait(); close(s.exited) }()
-	s.drain(s.stdout, p[3][0])
-	s.drain(s.stderr, p[4][0])
+	s.drain(tee(s.stdout, l.stdout), p[3][0])
+	s.drain(tee(s.stderr, l.stderr), p[4][0])
 	s.drain(writerFunc(func(b []byte) (int, error) {
 		if len(s.bwrapStatus) < 64<<10 {
 			s.bwrapStatus = append(s.bwrapStatus, b...)
@@ -192,6 +199,18 @@ func startShim(l launch, lim Limits) (*shim, error) {
 		return len(b), nil
 	}), p[2][0])
 	return s, nil
+}
+
+// tee writes to c and, when it is set, to w too; w's errors are ignored:
+// the capture must get everything.
+func tee(c *capture, w io.Writer) io.Writer {
+	if w == nil {
+		return c
+	}
+	return writerFunc(func(b []byte) (int, error) {
+		w.Write(b)
+		return c.Write(b)
+	})
 }
 
 func (s *shim) drain(w io.Writer, r io.Reader) {

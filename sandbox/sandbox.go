@@ -26,6 +26,7 @@ package sandbox
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -95,6 +96,18 @@ type Spec struct {
 	// them, e.g. "0") the run may use: bound into the sandbox with the
 	// driver's libraries and named by CUDA_VISIBLE_DEVICES. Empty: none.
 	GPUDevices []string `json:",omitempty"`
+	// Name says what the command is ("prepare", "run", "evaluate",
+	// "exec"), for logs and progress; the runner does not use it.
+	Name string
+	// Stdout and Stderr, when set, also receive the command's output as it
+	// is written (a log file, a live view), besides the bounded capture in
+	// the Result. They are written from one goroutine each and must not
+	// block for long.
+	Stdout, Stderr io.Writer `json:"-"`
+	// Started, when set, is called with the pid of the run's first process
+	// (the shim, outside the sandbox) once the command runs: its process
+	// tree is the run's, to watch its memory.
+	Started func(pid int) `json:"-"`
 }
 
 // Output is one captured stream: its head and tail when it was longer than

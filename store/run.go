@@ -318,3 +318,19 @@ func writeRunFile(info RunInfo) error {
 	}
 	return nil
 }
+
+// DeleteRun removes the run id from the database, its phases, steps,
+// calls, events and artifacts with it. The run directory is the caller's
+// to remove, after checking that no process holds the run.
+func (s *Store) DeleteRun(ctx context.Context, id string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("run %s: delete: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("run %s: delete: no such run", id)
+		}
+		return nil
+	})
+}

@@ -203,6 +203,7 @@ func (t *Task) prepareSpec(l Layout, opt Options) sandbox.Spec {
 	}
 	mounts = append(mounts, sandbox.Mount{Source: l.Workspace, Writable: true}, sandbox.Mount{Source: l.Private, Writable: true})
 	return sandbox.Spec{
+		Name:    "prepare",
 		Command: shell(t.Expand(t.Commands.Prepare, l, opt)),
 		Dir:     t.Dir,
 		Mounts:  orderMounts(mounts),
@@ -237,6 +238,7 @@ func (t *Task) commandSpec(line string, l Layout, opt Options, cover hideCover) 
 		ro = append(ro, filepath.Join(l.Workspace, filepath.FromSlash(p)))
 	}
 	return sandbox.Spec{
+		Name:     "exec",
 		Command:  shell(expand(line, runVars(t.vars(l, opt)), opt)),
 		Dir:      l.Workspace,
 		Mounts:   mounts,
@@ -261,6 +263,7 @@ func (t *Task) evaluateSpec(l Layout, opt Options) sandbox.Spec {
 		env[EnvPerExample] = opt.PerExample
 	}
 	return sandbox.Spec{
+		Name:    "evaluate",
 		Command: shell(t.Expand(t.Commands.Evaluate, l, opt)),
 		Dir:     t.Dir,
 		Mounts:  orderMounts(mounts),

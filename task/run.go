@@ -212,6 +212,9 @@ func (t *Task) Exec(ctx context.Context, x Executor, l Layout, opt Options, line
 	if err != nil {
 		return nil, err
 	}
+	if line == t.Commands.Run {
+		spec.Name = "run"
+	}
 	return x.Run(ctx, spec)
 }
 

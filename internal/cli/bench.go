@@ -9,9 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlrc/mlrc/research"
 	"github.com/spf13/cobra"
-
-	"github.com/mlrc/mlrc/idea"
 )
 
 // benchRow is one task's line of mlrc bench.
@@ -44,7 +43,7 @@ type benchRow struct {
 const benchSuccess = 0.10
 
 func (a *app) benchCommand() *cobra.Command {
-	var p researchParams
+	var p research.Params
 	var tasks []string
 	var out string
 	cmd := &cobra.Command{
@@ -63,7 +62,7 @@ integrity check passed), steps, tokens, cost, wall time — and writes it as JSO
 				return usageError("give --plan FILE (the experiment phase alone) or --paper P (full research)")
 			}
 			if p.PlanFile != "" {
-				plan, err := readPlan(p.PlanFile)
+				plan, err := research.ReadPlan(p.PlanFile)
 				if err != nil {
 					return usageError("%w", err)
 				}
@@ -112,7 +111,7 @@ integrity check passed), steps, tokens, cost, wall time — and writes it as JSO
 	return cmd
 }
 
-func benchRowOf(dir string, o *outcome, err error) benchRow {
+func benchRowOf(dir string, o *research.Outcome, err error) benchRow {
 	row := benchRow{Task: dir}
 	if err != nil {
 		row.Error = err.Error()
@@ -191,7 +190,7 @@ func printBench(a *app, rows []benchRow) {
 		success := "no"
 		switch {
 		case r.Error != "":
-			success = "error: " + clipLine(r.Error, 40)
+			success = "error: " + research.ClipLine(r.Error, 40)
 		case r.Success:
 			success = "yes"
 		case r.Improvement != nil && *r.Improvement >= 100*benchSuccess && !r.Significant:
@@ -205,13 +204,4 @@ func printBench(a *app, rows []benchRow) {
 			success, r.Steps, r.Tokens, cost, r.WallSeconds)
 	}
 	w.Flush()
-}
-
-// expectedChange is the chosen idea's forecast change of the metric.
-func expectedChange(ideas *idea.Result) *float64 {
-	if ideas == nil || len(ideas.Ideas) == 0 || ideas.Ideas[0].Review == nil || ideas.Ideas[0].Review.Expected == nil {
-		return nil
-	}
-	c := ideas.Ideas[0].Review.Expected.Change
-	return &c
 }

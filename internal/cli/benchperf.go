@@ -13,6 +13,7 @@ import (
 	"github.com/mlrc/mlrc/internal/perf"
 	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/report"
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/sandbox"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
@@ -228,8 +229,9 @@ func (a *app) benchPerf(ctx context.Context, p perfParams) ([]perf.Figure, error
 // report's data, the manifest (Python's packages) included, written as
 // report.md and report.html.
 func (a *app) benchReport(ctx context.Context, sr *perf.StepRun, t *task.Task, taskHash, isolation string) error {
-	p := &researchParams{Task: t.Dir, Model: "scripted/instant", Search: "linear", Seeds: []int{0}}
-	d, err := a.reportData(ctx, sr.Run, p, t, nil, sr.Result, nil, taskHash, isolation, "")
+	p := &research.Params{Task: t.Dir, Model: "scripted/instant", Search: "linear", Seeds: []int{0}}
+	r := research.New(research.Options{Store: sr.Run, Task: t, Isolation: isolation, Python: a.cfg.Python, Packages: pythonPackages})
+	d, err := r.ReportData(ctx, p, &research.State{Result: sr.Result, TaskHash: taskHash})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlrc/mlrc/config"
 	"github.com/mlrc/mlrc/gate"
+	"github.com/mlrc/mlrc/internal/live"
 	"github.com/mlrc/mlrc/internal/termsafe"
 	"github.com/mlrc/mlrc/llm/providers"
 	"github.com/mlrc/mlrc/paper"
@@ -38,8 +39,10 @@ func OSEnv() Env {
 func Run(ctx context.Context, args []string, env Env) int {
 	// Text from models, experiments, evaluators and papers reaches the
 	// terminal through these: escape sequences in it are removed.
-	env.Stdout, env.Stderr = termsafe.NewWriter(env.Stdout), termsafe.NewWriter(env.Stderr)
-	a := &app{env: env}
+	// The live display sits below: it draws its status line itself.
+	disp := live.New(env.Stdout, terminal(env.Stdout, env.Getenv))
+	env.Stdout, env.Stderr = termsafe.NewWriter(disp), termsafe.NewWriter(env.Stderr)
+	a := &app{env: env, live: disp}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -86,6 +89,8 @@ type app struct {
 	log    *slog.Logger
 	// console asks at human gates on this terminal (see gateHuman).
 	console *gate.Console
+	// live shows a run's progress on stdout.
+	live *live.Display
 }
 
 type globalFlags struct {
@@ -142,6 +147,8 @@ and the provider's key (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY).`
 		a.mcpCommand(),
 		a.serveCommand(),
 		a.sandboxJobCommand(),
+		a.reportCommand(),
+		a.validateCommand(),
 	)
 	return root
 }

@@ -3,56 +3,25 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlrc/mlrc/agent"
 	"github.com/mlrc/mlrc/experiment"
 	"github.com/mlrc/mlrc/idea"
-	"github.com/mlrc/mlrc/internal/termsafe"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/replay"
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/sandbox"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
 )
 
-// experimentParams are the settings of an experiment run, stored with the
-// run so that `mlrc resume` continues it exactly.
-type experimentParams struct {
-	Task     string `json:"task"` // absolute task directory
-	Plan     string `json:"plan,omitempty"`
-	PlanFile string `json:"plan_file,omitempty"`
-	Model    string `json:"model"`
-	Search   string `json:"search"`
-	Human    bool   `json:"human"`
-	Every    int    `json:"gate_every,omitempty"`
-	MaxSteps int    `json:"max_steps,omitempty"`
-	Workers  int    `json:"workers,omitempty"`
-	Seed     int    `json:"seed"`
-	// Recalled is the research memory's lines for the brief (kept in the
-	// run's memory.json, not here).
-	Recalled []string `json:"-"`
-	// Reference overrides the task's reference: (prototype or first-run).
-	Reference string `json:"reference,omitempty"`
-}
-
-// runConfig is what a run stores as its config: mlrc's settings and the
-// command's own.
-type runConfig struct {
-	Settings   any               `json:"settings"`
-	Experiment *experimentParams `json:"experiment,omitempty"`
-	Research   *researchParams   `json:"research,omitempty"`
-	ReplayOf   string            `json:"replay_of,omitempty"`
-}
-
 func (a *app) experimentCommand() *cobra.Command {
-	var p experimentParams
+	var p research.ExperimentParams
 	var auto bool
 	cmd := &cobra.Command{
 		Use:   "experiment --task DIR [--plan FILE] [--model M] [--search linear|tree] [--auto|--human] [--max-steps N]",
@@ -79,7 +48,7 @@ func (a *app) experimentCommand() *cobra.Command {
 			}
 			p.Task = abs
 			if p.PlanFile != "" {
-				plan, err := readPlan(p.PlanFile)
+				plan, err := research.ReadPlan(p.PlanFile)
 				if err != nil {
 					return usageError("%w", err)
 				}
@@ -98,31 +67,8 @@ func (a *app) experimentCommand() *cobra.Command {
 	f.IntVar(&p.MaxSteps, "max-steps", 0, "most agent steps (default: the task's limits.max_steps)")
 	f.IntVar(&p.Workers, "workers", 2, "with --search tree, parallel workers")
 	f.IntVar(&p.Seed, "seed", 0, "seed passed to the task as MLRC_SEED")
-	f.StringVar(&p.Reference, "reference", "", referenceUsage)
+	f.StringVar(&p.Reference, "reference", "", research.ReferenceUsage)
 	return cmd
-}
-
-// readPlan reads a plan file: text or Markdown, or an ideas.json from
-// mlrc idea, whose first idea (the chosen one) becomes the plan.
-func readPlan(path string) (string, error) {
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
-		res, err := idea.Read(path)
-		if err != nil {
-			return "", fmt.Errorf("plan: %w", err)
-		}
-		if len(res.Ideas) == 0 {
-			return "", fmt.Errorf("plan %s holds no idea", path)
-		}
-		return idea.PlanText(res.Ideas[0]), nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read plan: %w", err)
-	}
-	if strings.TrimSpace(string(b)) == "" {
-		return "", fmt.Errorf("plan %s is empty", path)
-	}
-	return string(b), nil
 }
 
 func (a *app) resumeCommand() *cobra.Command {
@@ -156,7 +102,7 @@ func (a *app) resumeCommand() *cobra.Command {
 			if pid, held, err := store.Holder(info.Dir); err == nil && held {
 				return inUse(&store.InUseError{Run: info.ID, PID: pid})
 			}
-			var rc runConfig
+			var rc research.Config
 			if err := json.Unmarshal(info.Config, &rc); err != nil {
 				return fmt.Errorf("run %s: read its config: %w", info.ID, err)
 			}
@@ -173,7 +119,7 @@ func (a *app) resumeCommand() *cobra.Command {
 }
 
 // runExperiment starts the run (resumeID empty) or continues it.
-func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID string) (err error) {
+func (a *app) runExperiment(ctx context.Context, p *research.ExperimentParams, resumeID string) (err error) {
 	t, err := task.Load(p.Task)
 	if err != nil {
 		return usageError("%w", err)
@@ -183,13 +129,13 @@ func (a *app) runExperiment(ctx context.Context, p *experimentParams, resumeID s
 			return err
 		}
 	}
-	r, err := a.openLabRun(ctx, t, p.Model, "experiment", runConfig{Settings: a.cfg, Experiment: p}, resumeID)
+	r, err := a.openLabRun(ctx, t, p.Model, "experiment", research.Config{Settings: a.cfg, Experiment: p}, resumeID)
 	if err != nil {
 		return err
 	}
 	defer func() { r.end(a, err) }()
 	fmt.Fprintf(a.env.Stdout, "run %s · task %s · model %s · sandbox %s\n", r.s.run.ID, t.Name, p.Model, r.lab.isolation)
-	_, err = a.experimentPhase(ctx, r.s, p, r.lab)
+	_, err = a.researchRun(r, p.Model).Experiment(ctx, p)
 	return err
 }
 
@@ -198,13 +144,17 @@ type labRun struct {
 	st  *store.Store
 	s   *session
 	lab labSetup
+	// run is the research run made of it (researchRun), followed on the
+	// terminal until unfollow.
+	run      *research.Run
+	unfollow func()
 }
 
 // openLabRun opens the store, checks the model and the sandbox, then
 // creates the run (or reopens it, to resume it) and dresses the model for
 // it: recorded, metered and, on resume, answering the interrupted steps
 // from their recorded calls.
-func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, config runConfig, resumeID string) (_ *labRun, err error) {
+func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, config research.Config, resumeID string) (_ *labRun, err error) {
 	st, err := a.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -235,7 +185,8 @@ func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, 
 	m, err := a.model(model, st, meter, s.run)
 	var reuse *replay.Reuse
 	if err == nil && resumeID != "" {
-		if reuse, err = a.resumeModel(ctx, s.run, meter); err == nil {
+		if reuse, err = research.Resume(ctx, s.run, meter); err == nil {
+			a.log.Info("resuming", "reusable answers", reuse.Unused())
 			m = reuse.Wrap(m, redactingRecorder{next: s.run, a: a})
 		}
 	}
@@ -249,7 +200,17 @@ func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, 
 
 // end records how the run ended and closes it.
 func (r *labRun) end(a *app, err error) {
-	a.finishRun(r.s, err)
+	if r.run != nil {
+		r.run.Finish(context.Background(), err)
+	} else {
+		a.finishRun(r.s, err)
+	}
+	if r.unfollow != nil {
+		r.unfollow()
+	}
+	if errors.Is(err, context.Canceled) {
+		a.live.Line(fmt.Sprintf("stopped; continue with `mlrc resume %s`", r.s.run.ID))
+	}
 	r.s.close()
 	r.st.Close()
 }
@@ -267,184 +228,82 @@ type labSetup struct {
 	reuse *replay.Reuse
 }
 
-// experimentPhase runs the ExperimentAgent in the run s and prints its
-// outcome.
-func (a *app) experimentPhase(ctx context.Context, s *session, p *experimentParams, lab labSetup) (*experiment.Result, error) {
-	out := a.env.Stdout
-	t, meter := lab.task, lab.meter
-	if !strings.HasPrefix(lab.isolation, "bwrap") {
-		fmt.Fprintf(a.env.Stderr, "mlrc: WARNING: experiments run with weaker isolation: %s\n", lab.isolation)
-	}
-	cfg := experiment.Config{
-		Task: t, Sandbox: lab.runner, Isolation: lab.isolation, Python: a.cfg.Python, Seed: p.Seed,
-		Model: lab.model, Plan: p.Plan, MaxSteps: p.MaxSteps, Run: s.run, Log: s.log, Recalled: p.Recalled, Reference: p.Reference,
-		Catalog:  experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
-		Progress: a.progress(meter),
+// researchRun is the research run of r: its store run, task, sandbox and
+// model, with the terminal and the store (the web UI, an MCP client) to
+// answer gates; its progress shows on the terminal.
+func (a *app) researchRun(r *labRun, name string) *research.Run {
+	r.run = research.New(a.researchOptions(r, name))
+	r.unfollow = a.follow(r.run)
+	return r.run
+}
+
+// researchOptions are what the research run of r works with.
+func (a *app) researchOptions(r *labRun, name string) research.Options {
+	lab := r.lab
+	human := a.gateHuman(r.s.run)
+	return research.Options{
+		Store: r.s.run, Log: r.s.log, Task: lab.task, Sandbox: lab.runner, Isolation: lab.isolation,
+		Python: a.cfg.Python, Catalog: experiment.NewCatalog(a.cfg.Python, a.env.Getenv),
+		Model: lab.model, Meter: lab.meter,
 		// Each call recorded with its own step: tree search runs nodes in
 		// parallel, so several steps are open at once.
 		ModelFor: func(rec llm.Recorder) agent.Model {
-			m := a.dress(p.Model, lab.backend, meter, rec)
+			m := a.dress(name, lab.backend, lab.meter, rec)
 			if lab.reuse != nil {
 				return lab.reuse.Wrap(m, redactingRecorder{next: rec, a: a})
 			}
 			return m
 		},
+		Human:   human,
+		Chooser: human,
+		Literature: func(ctx context.Context, p research.IdeaParams) (*research.Literature, error) {
+			return a.literature(ctx, r.st, p)
+		},
+		Packages:    pythonPackages,
+		Redact:      a.redact.String,
+		Out:         a.env.Stdout,
+		Err:         a.env.Stderr,
+		PaperTokens: idea.PaperTokens(a.cfg.LLM.ContextWindow, a.cfg.LLM.MaxTokens),
+		Runs:        r.st,
+		NewExperimentRun: func(ctx context.Context, p *research.ExperimentParams) (*research.Run, func(error), error) {
+			return a.experimentRunOf(ctx, r, p)
+		},
 	}
-	if h, err := t.Hash(); err == nil {
-		cfg.Noise = priorNoise(s.run.Dir, h)
-	}
-	if p.Human {
-		cfg.Gates = experiment.Gates{Human: a.gateHuman(s.run), Every: p.Every}
-	}
-	var res *experiment.Result
-	var err error
-	switch p.Search {
-	case "tree":
-		res, err = experiment.Tree(ctx, cfg, experiment.TreeOptions{Workers: p.Workers})
-	default:
-		res, err = experiment.Run(ctx, cfg)
-	}
+}
+
+// experimentRunOf opens an experiment run of its own for one more idea of
+// the research run r (--n-experiments): the same task, sandbox and meter,
+// its own record and model.
+func (a *app) experimentRunOf(ctx context.Context, r *labRun, p *research.ExperimentParams) (*research.Run, func(error), error) {
+	cs, err := a.startRunConfig(ctx, r.st, "experiment", p.Model, research.Config{Settings: a.cfg, Experiment: p})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	usage, cost, _ := meter.Totals()
-	fmt.Fprintf(out, "\nended: %s after %d steps\n", res.Reason, res.Steps)
-	fmt.Fprintln(out, res.ReferenceText())
-	if res.Best != nil {
-		fmt.Fprintf(out, "best     %s = %.6g (run %d, %s)\n", res.Metric, *res.Best.Metric, res.Best.Run, change(res.Baseline, *res.Best.Metric))
-		fmt.Fprintf(out, "best code: %s (diff: %s)\n", res.BestDir, filepath.Join(s.run.Dir, "best.diff"))
-	} else {
-		fmt.Fprintf(out, "no run beat the baseline\n")
+	sub := &labRun{st: r.st, s: cs, lab: r.lab}
+	sub.lab.reuse = nil
+	if sub.lab.model, err = a.model(p.Model, r.st, r.lab.meter, cs.run); err != nil {
+		a.finishRun(cs, err)
+		cs.close()
+		return nil, nil, err
 	}
-	fmt.Fprintf(out, "tokens %d · cost %s · run directory %s\n", usage.Total(), costText(cost), s.run.Dir)
-	return res, nil
+	run := research.New(a.researchOptions(sub, p.Model))
+	unsubscribe := run.Subscribe(a.live.Event)
+	return run, func(err error) {
+		run.Finish(context.Background(), err)
+		unsubscribe()
+		cs.close()
+	}, nil
 }
 
-// resumeModel reads back what the run has spent into the meter and returns
-// the answers it may reuse (see reusable), so that no call already made is
-// sent again.
-func (a *app) resumeModel(ctx context.Context, run *store.Run, meter *llm.Meter) (*replay.Reuse, error) {
-	if _, err := run.AbandonSteps(ctx); err != nil {
-		return nil, err
+// follow shows the run's progress on the terminal until the returned
+// function is called.
+func (a *app) follow(r *research.Run) func() {
+	unsubscribe := r.Subscribe(a.live.Event)
+	a.live.Start()
+	return func() {
+		unsubscribe()
+		a.live.Stop()
 	}
-	steps, err := run.Steps(ctx)
-	if err != nil {
-		return nil, err
-	}
-	phases, err := run.Phases(ctx)
-	if err != nil {
-		return nil, err
-	}
-	calls, err := run.Calls(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var usage llm.Usage
-	var cost llm.Cost
-	sent := 0
-	for _, c := range calls {
-		usage, cost = usage.Add(c.Usage), cost.Add(c.Cost)
-		if c.ReplayOf == 0 {
-			sent++
-		}
-	}
-	meter.Restore(usage, cost, sent)
-	reuse := reusable(steps, phases, calls)
-	if len(reuse) > 0 {
-		a.log.Info("reusing recorded answers of interrupted steps", "calls", len(reuse))
-	}
-	return replay.NewReuse(reuse), nil
-}
-
-// redoPhases are the phases a resumed run starts again from their beginning
-// when they did not end done: their steps that did end done are redone too.
-var redoPhases = map[string]bool{"idea": true}
-
-// reusable returns the answers a resumed run may reuse, in order: the
-// successful calls of the steps that were cut off (killed, or stopped by an
-// interrupt), and of every step of a phase that was cut off and starts again
-// from scratch, that no later call has reused yet. A reused answer is
-// recorded again with the step that used it (ReplayOf); that copy, not the
-// first, is the one to reuse should that step be cut off as well. Failed
-// steps and phases are left out: their answers may be what failed, and a
-// resume asks again.
-func reusable(steps []store.StepInfo, phases []store.PhaseInfo, calls []llm.Call) []llm.Call {
-	redo := map[string]bool{}
-	for _, p := range phases {
-		if redoPhases[p.Name] && (p.Status == store.StatusRunning || p.Status == store.StatusStopped) {
-			redo[p.Name] = true
-		}
-	}
-	open := map[int64]bool{}
-	for _, s := range steps {
-		if s.Status == store.StatusStopped || s.Status == store.StatusRunning || redo[s.Phase] {
-			open[s.Seq] = true
-		}
-	}
-	reused := map[int64]bool{}
-	for _, c := range calls {
-		if c.ReplayOf != 0 {
-			reused[c.ReplayOf] = true
-		}
-	}
-	var out []llm.Call
-	for _, c := range calls {
-		if c.Step != 0 && open[c.Step] && c.Response != nil && !reused[c.Seq] {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func change(base, best float64) string {
-	if base == 0 {
-		return fmt.Sprintf("%+.6g", best-base)
-	}
-	return fmt.Sprintf("%+.2f%% vs baseline", 100*(best-base)/abs(base))
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-// progress prints one line per event: step, action, metric so far, tokens
-// and cost so far.
-func (a *app) progress(meter *llm.Meter) func(experiment.Event) {
-	start := time.Now()
-	return func(e experiment.Event) {
-		out := a.env.Stdout
-		switch e.Kind {
-		case "step":
-			usage, cost, _ := meter.Totals()
-			metric := "-"
-			if e.Metric != nil {
-				metric = fmt.Sprintf("%.6g", *e.Metric)
-			}
-			best := "-"
-			if e.Best != nil {
-				best = fmt.Sprintf("%.6g", *e.Best)
-			}
-			fmt.Fprintf(out, "step %3d │ %-60s │ metric %s · best %s │ %d tok · %s · %s\n", e.Step, clipLine(e.Action, 60), metric, best,
-				usage.Total(), costText(cost), time.Since(start).Round(time.Second))
-		default:
-			if e.Message != "" {
-				fmt.Fprintf(out, "%s: %s\n", e.Kind, e.Message)
-			}
-		}
-	}
-}
-
-// clipLine makes s one clean line of at most n characters: the agent's
-// words are cleaned before they are measured.
-func clipLine(s string, n int) string {
-	s = strings.NewReplacer("\n", " ", "\t", " ").Replace(termsafe.String(s))
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }
 
 // sandbox returns the configured sandbox and a name for its isolation: the

@@ -15,6 +15,7 @@ import (
 	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/llm/fakeserver"
 	"github.com/mlrc/mlrc/llm/scripted"
+	"github.com/mlrc/mlrc/research"
 )
 
 // shared returns a path in ../shared, skipping when it is absent.
@@ -274,7 +275,7 @@ func TestIdeaOnSemrel(t *testing.T) {
 		t.Error(err)
 	}
 	// The chosen idea is a plan for mlrc experiment.
-	plan, err := readPlan(m[1])
+	plan, err := research.ReadPlan(m[1])
 	if err != nil || !strings.Contains(plan, res.Ideas[0].Title) || !strings.Contains(plan, "Success criterion") {
 		t.Errorf("plan from ideas.json: %v\n%s", err, plan)
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlrc/mlrc/llm"
+	"github.com/mlrc/mlrc/research"
 )
 
 func (a *app) llmCommand() *cobra.Command {
@@ -103,7 +103,7 @@ func (a *app) runLLM(ctx context.Context, system, prompt string, stream bool) (e
 		return err
 	}
 	usage, cost, _ := meter.Totals()
-	fmt.Fprintf(a.env.Stderr, "mlrc: %s · %d tokens in, %d out · %s · run %s\n", name, usage.InputTokens+usage.CacheReadTokens+usage.CacheWriteTokens, usage.OutputTokens, costText(cost), s.run.ID)
+	fmt.Fprintf(a.env.Stderr, "mlrc: %s · %d tokens in, %d out · %s · run %s\n", name, usage.InputTokens+usage.CacheReadTokens+usage.CacheWriteTokens, usage.OutputTokens, research.CostText(cost), s.run.ID)
 	return nil
 }
 
@@ -111,15 +111,7 @@ func (a *app) runLLM(ctx context.Context, system, prompt string, stream bool) (e
 // budget) or failed.
 func (a *app) finishRun(s *session, err error) {
 	ctx := context.Background()
-	status, msg := "done", ""
-	var budget *llm.BudgetError
-	switch {
-	case err == nil:
-	case errors.As(err, &budget), errors.Is(err, context.Canceled):
-		status, msg = "stopped", err.Error()
-	default:
-		status, msg = "failed", err.Error()
-	}
+	status, msg := research.EndStatus(err)
 	msg = a.redact.String(msg)
 	if status != "done" {
 		s.log.Info("run ended", "status", status, "err", msg)
@@ -127,11 +119,4 @@ func (a *app) finishRun(s *session, err error) {
 	if serr := s.run.SetStatus(ctx, status, msg); serr != nil {
 		s.log.Error("record run status", "err", serr)
 	}
-}
-
-func costText(c llm.Cost) string {
-	if c.Unknown > 0 && c.USD == 0 {
-		return "cost unknown (no price for this model; add one under prices: in mlrc.yaml)"
-	}
-	return c.String()
 }

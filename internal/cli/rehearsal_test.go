@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlrc/mlrc/lit"
 	"github.com/mlrc/mlrc/llm/scripted"
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/store"
 )
 
@@ -53,7 +54,7 @@ func TestRehearsal(t *testing.T) {
 		t.Fatalf("the rehearsal failed (does examples/rehearsal/digits.yaml still fit the tools and schemas?): exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if lines[0] != rehearsalLine || lines[len(lines)-1] != rehearsalLine {
+	if lines[0] != research.RehearsalLine || lines[len(lines)-1] != research.RehearsalLine {
 		t.Errorf("the first and last lines must say it is a rehearsal:\nfirst %q\nlast  %q", lines[0], lines[len(lines)-1])
 	}
 	for _, want := range []string{"phase 4/4: report", "verdict: SUCCESS", "run_experiment #1 → failed", "(new best)", "rehearsal: the literature is not searched"} {

@@ -13,6 +13,7 @@ import (
 	"github.com/mlrc/mlrc/idea"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/replay"
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
 )
@@ -72,7 +73,7 @@ func (a *app) runReplay(ctx context.Context, ref string) (err error) {
 	rp := *p
 	rp.Model = "replay/" + info.ID
 	rp.Human = false
-	s, err := a.startRunConfig(ctx, st, "replay", rp.Model, runConfig{Settings: a.cfg, Experiment: &rp, ReplayOf: info.ID})
+	s, err := a.startRunConfig(ctx, st, "replay", rp.Model, research.Config{Settings: a.cfg, Experiment: &rp, ReplayOf: info.ID})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,10 @@ func (a *app) runReplay(ctx context.Context, ref string) (err error) {
 	model := a.dress(rp.Model, seq, meter, s.run)
 	fmt.Fprintf(a.env.Stdout, "replaying run %s (%d recorded model answers) as run %s\n", info.ID, len(calls), s.run.ID)
 	lab := labSetup{task: t, runner: runner, isolation: isolation, backend: seq, meter: meter, model: model}
-	if _, err := a.experimentPhase(ctx, s, &rp, lab); err != nil {
+	lr := &labRun{st: st, s: s, lab: lab}
+	rr := a.researchRun(lr, rp.Model)
+	defer lr.unfollow()
+	if _, err := rr.Experiment(ctx, &rp); err != nil {
 		return err
 	}
 	again, err := experiment.Read(ctx, s.run)
@@ -103,8 +107,8 @@ func (a *app) runReplay(ctx context.Context, ref string) (err error) {
 
 // experimentOf returns the experiment settings of a recorded run: an
 // experiment run's own, or a research run's with the chosen idea as plan.
-func experimentOf(info store.RunInfo) (*experimentParams, error) {
-	var rc runConfig
+func experimentOf(info store.RunInfo) (*research.ExperimentParams, error) {
+	var rc research.Config
 	if err := json.Unmarshal(info.Config, &rc); err != nil {
 		return nil, fmt.Errorf("run %s: read its config: %w", info.ID, err)
 	}
@@ -116,7 +120,7 @@ func experimentOf(info store.RunInfo) (*experimentParams, error) {
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", info.ID, err)
 		}
-		p := rc.Research.experiment()
+		p := rc.Research.Experiment()
 		p.Plan = idea.PlanText(res.Ideas[0])
 		return p, nil
 	}
@@ -184,7 +188,7 @@ func metricText(r *experiment.RunRecord) string {
 	case r == nil:
 		return "(none)"
 	case r.Metric == nil:
-		return "failed: " + clipLine(r.Error, 40)
+		return "failed: " + research.ClipLine(r.Error, 40)
 	}
 	return fmt.Sprintf("%.6g", *r.Metric)
 }

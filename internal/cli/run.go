@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/store"
 )
 
@@ -40,11 +41,11 @@ func (s *session) close() {
 // directory); the log goes to the terminal too, at the configured level.
 // Both pass through the secret redactor.
 func (a *app) startRun(ctx context.Context, st *store.Store, kind, model string) (*session, error) {
-	return a.startRunConfig(ctx, st, kind, model, runConfig{Settings: a.cfg})
+	return a.startRunConfig(ctx, st, kind, model, research.Config{Settings: a.cfg})
 }
 
 // startRunConfig creates a run storing config, for commands that resume.
-func (a *app) startRunConfig(ctx context.Context, st *store.Store, kind, model string, config runConfig) (*session, error) {
+func (a *app) startRunConfig(ctx context.Context, st *store.Store, kind, model string, config research.Config) (*session, error) {
 	run, err := st.CreateRun(ctx, store.NewRun{Kind: kind, Model: model, Config: config, RunsDir: a.cfg.RunsDir})
 	if err != nil {
 		return nil, fmt.Errorf("create run: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlrc/mlrc/research"
 	"github.com/mlrc/mlrc/store"
 )
 
@@ -29,13 +30,17 @@ func (a *app) runsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var sums []*store.Summary
+			var sums []*runBrief
 			for _, r := range runs {
 				s, err := st.Summary(ctx, r.ID)
 				if err != nil {
 					return err
 				}
-				sums = append(sums, s)
+				run, err := st.Run(ctx, r.ID)
+				if err != nil {
+					return err
+				}
+				sums = append(sums, &runBrief{Summary: s, Brief: research.BriefOf(ctx, run, s.RunInfo)})
 			}
 			if asJSON {
 				return writeJSON(a, sums)
@@ -45,14 +50,15 @@ func (a *app) runsCommand() *cobra.Command {
 				return nil
 			}
 			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tKIND\tSTATUS\tMODEL\tSTARTED\tCALLS\tTOKENS\tCOST")
+			fmt.Fprintln(w, "ID\tKIND\tSTATUS\tTASK\tVERDICT\tBASELINE → BEST\tMODEL\tSTARTED\tCALLS\tTOKENS\tCOST")
 			interrupted := ""
 			for _, s := range sums {
 				model := s.Model
-				if isRehearsal(model) {
+				if research.IsRehearsal(model) {
 					model += " (rehearsal)"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, model,
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Kind, s.Status, orDash(s.Brief.Task),
+					orDash(s.Brief.Verdict), briefMetric(s.Brief), model,
 					s.Created.Local().Format("2006-01-02 15:04"), s.Calls, s.Usage.Total(), s.Cost)
 				if s.Status == store.StatusInterrupted && resumable(s.Kind) && interrupted == "" {
 					interrupted = s.ID
@@ -68,7 +74,7 @@ func (a *app) runsCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(a.runsShowCommand())
+	cmd.AddCommand(a.runsShowCommand(), a.runsRmCommand(), a.runsGCCommand())
 	return cmd
 }
 
@@ -89,10 +95,15 @@ func (a *app) runsShowCommand() *cobra.Command {
 			if err != nil {
 				return usageError("%w (list runs with `mlrc runs`)", err)
 			}
-			if asJSON {
-				return writeJSON(a, s)
+			run, err := st.Run(ctx, s.ID)
+			if err != nil {
+				return err
 			}
-			printSummary(a, s)
+			b := &runBrief{Summary: s, Brief: research.BriefOf(ctx, run, s.RunInfo)}
+			if asJSON {
+				return writeJSON(a, b)
+			}
+			printSummary(a, b)
 			return nil
 		},
 	}
@@ -100,7 +111,39 @@ func (a *app) runsShowCommand() *cobra.Command {
 	return cmd
 }
 
-func printSummary(a *app, s *store.Summary) {
+// runBrief is a run as `mlrc runs` shows it: the store's summary and what
+// the run produced.
+type runBrief struct {
+	*store.Summary
+	Brief research.Brief `json:"brief"`
+}
+
+// briefMetric is "baseline → best", with the metric's name when known;
+// "-" before a baseline is measured.
+func briefMetric(b research.Brief) string {
+	if b.Baseline == nil {
+		return "-"
+	}
+	s := fmt.Sprintf("%.4g → ", *b.Baseline)
+	if b.Best != nil {
+		s += fmt.Sprintf("%.4g", *b.Best)
+	} else {
+		s += "-"
+	}
+	if b.Metric != "" {
+		s = b.Metric + " " + s
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printSummary(a *app, s *runBrief) {
 	out := a.env.Stdout
 	fmt.Fprintf(out, "run      %s\n", s.ID)
 	fmt.Fprintf(out, "kind     %s\n", s.Kind)
@@ -109,6 +152,18 @@ func printSummary(a *app, s *store.Summary) {
 		fmt.Fprintf(out, "error    %s\n", a.redact.String(s.Error))
 	}
 	fmt.Fprintf(out, "model    %s\n", s.Model)
+	if s.Brief.Task != "" {
+		fmt.Fprintf(out, "task     %s\n", s.Brief.Task)
+	}
+	if s.Brief.Baseline != nil {
+		fmt.Fprintf(out, "metric   %s\n", briefMetric(s.Brief))
+	}
+	if s.Brief.Verdict != "" {
+		fmt.Fprintf(out, "verdict  %s: %s\n", s.Brief.Verdict, s.Brief.Summary)
+	}
+	if s.Brief.Report != "" {
+		fmt.Fprintf(out, "report   %s\n", s.Brief.Report)
+	}
 	fmt.Fprintf(out, "dir      %s\n", s.Dir)
 	fmt.Fprintf(out, "started  %s\n", s.Created.Local().Format(time.DateTime))
 	if !s.Finished.IsZero() {
@@ -120,7 +175,7 @@ func printSummary(a *app, s *store.Summary) {
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "tokens   %d in, %d out, %d cache read, %d cache write\n", s.Usage.InputTokens, s.Usage.OutputTokens, s.Usage.CacheReadTokens, s.Usage.CacheWriteTokens)
-	fmt.Fprintf(out, "cost     %s\n", costText(s.Cost))
+	fmt.Fprintf(out, "cost     %s\n", research.CostText(s.Cost))
 	if len(s.Phases) > 0 {
 		fmt.Fprintln(out, "\nphases")
 		for _, p := range s.Phases {

@@ -1,4 +1,4 @@
-package cli
+package research
 
 import (
 	"context"
@@ -21,37 +21,49 @@ import (
 	"github.com/mlrc/mlrc/validate"
 )
 
-// reportPhase writes report.md and report.html into the run directory from
+// Report writes report.md and report.html into the run directory from
 // what the store and the phases hold, and returns the HTML's path.
-func (a *app) reportPhase(ctx context.Context, s *session, p *researchParams, t *task.Task, ideas *idea.Result,
-	res *experiment.Result, v *validate.Verdict, taskHash, isolation string, plan string, trials []report.Trial) (string, error) {
-	if err := s.run.BeginPhase(ctx, "report"); err != nil {
+func (r *Run) Report(ctx context.Context, p *Params, st *State) (path string, err error) {
+	end := r.beginPhase(ctx, "report")
+	defer func() { end(err) }()
+	s := r.opts.Store
+	if err := s.BeginPhase(ctx, "report"); err != nil {
 		return "", err
 	}
-	d, err := a.reportData(ctx, s.run, p, t, ideas, res, v, taskHash, isolation, plan)
+	d, err := r.ReportData(ctx, p, st)
 	if err == nil {
-		d.Trials = trials
-		err = report.Write(s.run.Dir, d)
-	}
-	if err == nil {
-		for _, f := range []string{"report.md", "report.html"} {
-			if err = s.run.AddArtifact(ctx, f, f, "report"); err != nil {
-				break
-			}
-		}
+		d.Trials = st.Trials
+		err = writeReport(ctx, s, d)
 	}
 	status := store.StatusDone
 	if err != nil {
 		status = store.StatusFailed
 	}
-	if perr := s.run.EndPhase(context.WithoutCancel(ctx), "report", status); perr != nil && err == nil {
+	if perr := s.EndPhase(context.WithoutCancel(ctx), "report", status); perr != nil && err == nil {
 		err = perr
 	}
-	return filepath.Join(s.run.Dir, "report.html"), err
+	return filepath.Join(s.Dir, "report.html"), err
 }
 
-func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams, t *task.Task, ideas *idea.Result,
-	res *experiment.Result, v *validate.Verdict, taskHash, isolation, plan string) (*report.Data, error) {
+// writeReport writes the report's files and lists them as the run's
+// artifacts.
+func writeReport(ctx context.Context, s *store.Run, d *report.Data) error {
+	if err := report.Write(s.Dir, d); err != nil {
+		return err
+	}
+	for _, f := range []string{"report.md", "report.html"} {
+		if err := s.AddArtifact(ctx, f, f, "report"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReportData is the report's data: what the store holds of the run and
+// what its phases produced (st).
+func (r *Run) ReportData(ctx context.Context, p *Params, st *State) (*report.Data, error) {
+	run, t := r.opts.Store, r.opts.Task
+	ideas, res, v, taskHash, plan := st.Ideas, st.Result, st.Verdict, st.TaskHash, st.Plan
 	info, err := run.Info(ctx)
 	if err != nil {
 		return nil, err
@@ -123,8 +135,8 @@ func (a *app) reportData(ctx context.Context, run *store.Run, p *researchParams,
 			d.Feedback = append(d.Feedback, fmt.Sprintf("%v: %v%v", f["gate"], f["guidance"], orEmpty(f["feedback"])))
 		}
 	}
-	d.Manifest = a.manifest(ctx, p, taskHash, isolation, run.ID)
-	if isRehearsal(p.Model) {
+	d.Manifest = r.manifest(ctx, p, taskHash)
+	if IsRehearsal(p.Model) {
 		d.Rehearsal = p.Model
 		d.Title = "Rehearsal (scripted model, not a language model): " + d.Title
 	}
@@ -297,14 +309,19 @@ func phaseCosts(ctx context.Context, run *store.Run) ([]report.PhaseCost, error)
 }
 
 // manifest is what it takes to reproduce the run.
-func (a *app) manifest(ctx context.Context, p *researchParams, taskHash, isolation, runID string) report.Manifest {
+func (r *Run) manifest(ctx context.Context, p *Params, taskHash string) report.Manifest {
+	py, isolation, runID := r.opts.Python, r.opts.Isolation, r.ID
 	version, commit := buildinfo.Get()
 	m := report.Manifest{MlrcVersion: version, Commit: commit, Models: []string{p.Model}, Seeds: p.Seeds, TaskHash: taskHash,
 		Sandbox: isolation, GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
-	if out, err := exec.CommandContext(ctx, a.cfg.Python, "--version").CombinedOutput(); err == nil {
-		m.Python = a.cfg.Python + ": " + strings.TrimSpace(string(out))
+	if py != "" {
+		if out, err := exec.CommandContext(ctx, py, "--version").CombinedOutput(); err == nil {
+			m.Python = py + ": " + strings.TrimSpace(string(out))
+		}
 	}
-	m.Packages, _ = pythonPackages(ctx, a.cfg.Python)
+	if r.opts.Packages != nil && py != "" {
+		m.Packages, _ = r.opts.Packages(ctx, py)
+	}
 	var cmd strings.Builder
 	cmd.WriteString("mlrc research")
 	for _, pp := range p.Papers {

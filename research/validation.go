@@ -1,4 +1,4 @@
-package cli
+package research
 
 import (
 	"context"
@@ -13,26 +13,37 @@ import (
 	"github.com/mlrc/mlrc/validate"
 )
 
-// validationPhase re-runs the prototype and the best solution over the
-// seeds and decides. A finished validation (verdict.json) is read back.
-func (a *app) validationPhase(ctx context.Context, s *session, p *researchParams, lab labSetup, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
-	path := filepath.Join(s.run.Dir, "verdict.json")
+// Validation re-runs the prototype and the best solution over the seeds
+// and decides. A finished validation (verdict.json) is read back.
+func (r *Run) Validation(ctx context.Context, p *Params, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	end := r.beginPhase(ctx, "validation")
+	v, err := r.validation(ctx, p, res, taskHash)
+	end(err)
+	if err == nil {
+		r.emit(ctx, Verdict{v})
+	}
+	return v, err
+}
+
+func (r *Run) validation(ctx context.Context, p *Params, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	s := r.opts.Store
+	path := filepath.Join(s.Dir, "verdict.json")
 	if b, err := os.ReadFile(path); err == nil {
 		var v validate.Verdict
 		if err := json.Unmarshal(b, &v); err == nil {
-			fmt.Fprintf(a.env.Stdout, "already validated\n")
+			fmt.Fprintf(r.out, "already validated\n")
 			return &v, nil
 		}
 	}
-	if err := s.run.BeginPhase(ctx, "validation"); err != nil {
+	if err := s.BeginPhase(ctx, "validation"); err != nil {
 		return nil, err
 	}
-	v, err := a.validate(ctx, s, p, lab, res, taskHash)
+	v, err := r.validate(ctx, p, res, taskHash)
 	status := store.StatusDone
 	if err != nil {
 		status = store.StatusFailed
 	}
-	if perr := s.run.EndPhase(context.WithoutCancel(ctx), "validation", status); perr != nil && err == nil {
+	if perr := s.EndPhase(context.WithoutCancel(ctx), "validation", status); perr != nil && err == nil {
 		err = perr
 	}
 	if err != nil {
@@ -42,42 +53,45 @@ func (a *app) validationPhase(ctx context.Context, s *session, p *researchParams
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	if err := s.run.AddArtifact(ctx, "verdict.json", "verdict.json", "verdict"); err != nil {
+	if err := s.AddArtifact(ctx, "verdict.json", "verdict.json", "verdict"); err != nil {
 		return nil, err
 	}
-	s.run.Emit(ctx, "verdict", v)
 	return v, nil
 }
 
-func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab labSetup, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
-	step, err := s.run.BeginStep(ctx, "validation", "validate", map[string]any{"seeds": p.Seeds})
+func (r *Run) validate(ctx context.Context, p *Params, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	s := r.opts.Store
+	step, err := s.BeginStep(ctx, "validation", "validate", map[string]any{"seeds": p.Seeds})
 	if err != nil {
 		return nil, err
 	}
+	r.emit(ctx, StepStarted{Phase: "validation", Step: 1, Name: "validate"})
 	end := func(v *validate.Verdict, err error) (*validate.Verdict, error) {
+		status, _ := EndStatus(err)
+		defer r.emit(ctx, StepEnded{Phase: "validation", Step: 1, Name: "validate", Status: status})
 		if err != nil {
 			step.End(context.WithoutCancel(ctx), store.StatusFailed, map[string]string{"error": err.Error()})
 			return nil, err
 		}
 		return v, step.End(ctx, store.StatusDone, v)
 	}
-	t := lab.task
+	t := r.opts.Task
 	if res.Best == nil {
-		fmt.Fprintf(a.env.Stdout, "no experiment run beat the baseline: nothing to validate\n")
+		fmt.Fprintf(r.out, "no experiment run beat the baseline: nothing to validate\n")
 		return end(&validate.Verdict{Success: false, Metric: t.Metric.Name, Goal: t.Metric.Goal,
 			Summary:   "not a success: no experiment run beat the baseline, so there is no solution to validate",
 			Criterion: validate.Criterion{MinRelative: p.MinRelative, Alpha: validate.DefaultAlpha}}, nil)
 	}
-	rec, err := experiment.Read(ctx, s.run)
+	rec, err := experiment.Read(ctx, s)
 	if err != nil || rec.Baseline == nil {
 		return end(nil, fmt.Errorf("validation: the experiment's baseline is not recorded: %v", err))
 	}
 	// The prototype as it was right after setup, from the snapshot the
 	// agent could not reach.
-	dir := filepath.Join(s.run.Dir, "validation")
+	dir := filepath.Join(s.Dir, "validation")
 	proto := filepath.Join(dir, "prototype")
 	os.RemoveAll(proto)
-	snaps, err := snapshot.Open(ctx, filepath.Join(s.run.Dir, "snapshots.git"), filepath.Join(s.run.Dir, "workspace"))
+	snaps, err := snapshot.Open(ctx, filepath.Join(s.Dir, "snapshots.git"), filepath.Join(s.Dir, "workspace"))
 	if err != nil {
 		return end(nil, err)
 	}
@@ -89,17 +103,17 @@ func (a *app) validate(ctx context.Context, s *session, p *researchParams, lab l
 		return end(nil, err)
 	}
 	cfg := validate.Config{
-		Task: t, Sandbox: lab.runner, Python: a.cfg.Python, Seeds: p.Seeds,
+		Task: t, Sandbox: r.opts.Sandbox, Python: r.opts.Python, Seeds: p.Seeds,
 		Prototype: proto, Best: res.BestDir, WorkDir: dir, Reference: rec.ReferenceLabel(),
-		Reported: res.Best.Metric, ReportedSeed: firstSeed(p.Seeds), Tolerance: tolerance(p.Tolerance),
+		Reported: res.Best.Metric, ReportedSeed: FirstSeed(p.Seeds), Tolerance: tolerance(p.Tolerance),
 		Criterion: validate.Criterion{MinRelative: p.MinRelative},
-		TaskHash:  taskHash, ProtectedHashes: hashes, Log: s.log,
-		Progress: func(msg string) { fmt.Fprintf(a.env.Stdout, "  %s\n", msg) },
+		TaskHash:  taskHash, ProtectedHashes: hashes, Log: r.opts.Log,
+		Progress: func(msg string) { fmt.Fprintf(r.out, "  %s\n", msg) },
 	}
 	v, err := validate.Run(ctx, cfg)
 	if err == nil {
 		tm := v.Timing
-		fmt.Fprintf(a.env.Stdout, "  validation wall %.1f s for %.1f s of prepares and re-runs on %d cores (%d at a time): wall ÷ (work ÷ cores) = %.2f\n",
+		fmt.Fprintf(r.out, "  validation wall %.1f s for %.1f s of prepares and re-runs on %d cores (%d at a time): wall ÷ (work ÷ cores) = %.2f\n",
 			tm.WallSeconds, tm.WorkSeconds, tm.Cores, tm.Workers, tm.Ratio())
 	}
 	return end(v, err)
@@ -113,8 +127,8 @@ func tolerance(t *validate.Tolerance) validate.Tolerance {
 	return *t
 }
 
-// verdictLine is the verdict in one line for the terminal.
-func verdictLine(v *validate.Verdict) string {
+// VerdictLine is the verdict in one line for the terminal.
+func VerdictLine(v *validate.Verdict) string {
 	if v == nil {
 		return "not validated"
 	}

@@ -1,4 +1,4 @@
-package cli
+package research
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"github.com/mlrc/mlrc/idea"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/report"
-	"github.com/mlrc/mlrc/store"
 	"github.com/mlrc/mlrc/task"
 )
 
@@ -57,16 +56,15 @@ func stepShare(maxSteps int, t *task.Task, k int) int {
 // returns every trial, the first (first, in the research run) included. A
 // trial that fails is recorded with its error and the others go on; a
 // budget or an interrupt ends them all.
-func (a *app) moreTrials(ctx context.Context, st *store.Store, s *session, ep *experimentParams, lab labSetup, ideas *idea.Result,
-	k int, first *experiment.Result) ([]trial, error) {
-	ts := []trial{{Idea: ideas.Ideas[0].ID, Title: ideas.Ideas[0].Title, RunID: s.run.ID, Result: first}}
+func (r *Run) moreTrials(ctx context.Context, ep *ExperimentParams, ideas *idea.Result, k int, first *experiment.Result) ([]trial, error) {
+	ts := []trial{{Idea: ideas.Ideas[0].ID, Title: ideas.Ideas[0].Title, RunID: r.ID, Result: first}}
 	done := map[string]trial{}
-	for _, t := range readTrials(s.run.Dir) {
+	for _, t := range readTrials(r.Dir) {
 		if t.Result != nil {
 			done[t.Idea] = t
 		}
 	}
-	out := a.env.Stdout
+	out := r.out
 	for i := 1; i < min(k, len(ideas.Ideas)); i++ {
 		id := ideas.Ideas[i]
 		if t, ok := done[id.ID]; ok {
@@ -75,48 +73,42 @@ func (a *app) moreTrials(ctx context.Context, st *store.Store, s *session, ep *e
 			continue
 		}
 		fmt.Fprintf(out, "\n== experiment %d/%d: %s ==\n", i+1, k, id.Title)
-		t, err := a.trial(ctx, st, ep, lab, id)
+		t, err := r.trial(ctx, ep, id)
 		if err != nil && ctx.Err() != nil {
 			return ts, err
 		}
 		if err != nil {
 			t.Error = err.Error()
 			fmt.Fprintf(out, "experiment %d failed: %v\n", i+1, err)
-			s.run.Emit(context.WithoutCancel(ctx), "warning", map[string]string{"phase": "experiment",
-				"message": a.redact.String(fmt.Sprintf("the experiment on %s (%s) failed: %v", id.ID, id.Title, err))})
+			r.emit(ctx, Warning{Phase: "experiment", Message: r.opts.Redact(fmt.Sprintf("the experiment on %s (%s) failed: %v", id.ID, id.Title, err))})
 		}
 		ts = append(ts, t)
-		if err := writeTrials(s.run.Dir, ts); err != nil {
+		if err := writeTrials(r.Dir, ts); err != nil {
 			return ts, err
 		}
 		if err != nil && isBudget(err) {
 			return ts, err
 		}
 	}
-	return ts, writeTrials(s.run.Dir, ts)
+	return ts, writeTrials(r.Dir, ts)
 }
 
-// trial runs one idea's plan in a new experiment run.
-func (a *app) trial(ctx context.Context, st *store.Store, ep *experimentParams, lab labSetup, id idea.Idea) (t trial, err error) {
+// trial runs one idea's plan in an experiment run of its own.
+func (r *Run) trial(ctx context.Context, ep *ExperimentParams, id idea.Idea) (t trial, err error) {
 	p := *ep
 	p.Plan, p.PlanFile = idea.PlanText(id), ""
 	t = trial{Idea: id.ID, Title: id.Title}
-	cs, err := a.startRunConfig(ctx, st, "experiment", p.Model, runConfig{Settings: a.cfg, Experiment: &p})
+	if r.opts.NewExperimentRun == nil {
+		return t, fmt.Errorf("this run cannot open experiment runs of its own")
+	}
+	sub, finish, err := r.opts.NewExperimentRun(ctx, &p)
 	if err != nil {
 		return t, err
 	}
-	t.RunID = cs.run.ID
-	defer func() {
-		a.finishRun(cs, err)
-		cs.close()
-	}()
-	fmt.Fprintf(a.env.Stdout, "experiment run %s\n", cs.run.ID)
-	clab := lab
-	clab.reuse = nil
-	if clab.model, err = a.model(p.Model, st, lab.meter, cs.run); err != nil {
-		return t, err
-	}
-	t.Result, err = a.experimentPhase(ctx, cs, &p, clab)
+	t.RunID = sub.ID
+	defer func() { finish(err) }()
+	fmt.Fprintf(r.out, "experiment run %s\n", sub.ID)
+	t.Result, err = sub.Experiment(ctx, &p)
 	return t, err
 }
 

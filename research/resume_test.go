@@ -1,4 +1,4 @@
-package cli
+package research
 
 import (
 	"encoding/json"
