@@ -150,7 +150,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	end = cfg.Step(ctx, "retrieve")
 	res.Queries, err = queries(ctx, cfg, *el)
 	if err == nil {
-		res.Retrieved, res.Relevance, err = retrieve(ctx, cfg, res.Queries)
+		res.Retrieved, res.Relevance, err = retrieve(ctx, cfg, *el, res.Queries)
 	}
 	end(map[string]any{"queries": res.Queries, "works": res.Retrieved, "relevance": res.Relevance}, err)
 	if err != nil {

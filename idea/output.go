@@ -65,7 +65,7 @@ func Markdown(res *Result) string {
 	fmt.Fprintf(&b, "\n**Keywords:** %s\n\n## Ranking\n\n| rank | idea | expected change | risk | steps | gain per budget | score | novelty | feasibility |\n|---|---|---|---|---|---|---|---|---|\n", strings.Join(res.Elements.Keywords, ", "))
 	for _, i := range res.Ideas {
 		nov, feas := "–", "–"
-		if i.Novelty != nil {
+		if i.Novelty != nil && i.Novelty.Decision != "" {
 			nov = i.Novelty.Decision
 		}
 		if i.Review != nil {
@@ -109,7 +109,7 @@ func Markdown(res *Result) string {
 		} else if i.Uncited {
 			b.WriteString("- **uncited**: the idea cites none of the retrieved works; its claims rest on the papers alone\n")
 		}
-		if i.Novelty != nil {
+		if i.Novelty != nil && i.Novelty.Decision != "" {
 			b.WriteString(NoveltyMarkdown(i.Novelty))
 		}
 		if r := i.Review; r != nil {

@@ -84,7 +84,7 @@ func sortStable[T any](s []T, less func(a, b T) bool) {
 func describe(i Idea) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d. %s  (score %.2f", i.Rank, i.Title, i.Score)
-	if i.Novelty != nil {
+	if i.Novelty != nil && i.Novelty.Decision != "" {
 		fmt.Fprintf(&b, ", novelty: %s", i.Novelty.Decision)
 	}
 	b.WriteString(")\n")

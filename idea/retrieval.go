@@ -120,7 +120,7 @@ func checkQueries(qs []string) []error {
 // each query's first hits survive (lit.Fuse), then lets the model drop
 // the off-topic works. It returns the works for the proposer, at most
 // cfg.Works, and the verdicts.
-func retrieve(ctx context.Context, cfg Config, qs []string) ([]lit.Work, []Relevance, error) {
+func retrieve(ctx context.Context, cfg Config, el Elements, qs []string) ([]lit.Work, []Relevance, error) {
 	var lists [][]lit.Hit
 	failed := 0
 	for i, src := range cfg.Sources {
@@ -162,7 +162,7 @@ func retrieve(ctx context.Context, cfg Config, qs []string) ([]lit.Work, []Relev
 		w.Abstract = clip(w.Abstract, 600)
 		candidates = append(candidates, w)
 	}
-	verdicts, err := judgeRelevance(ctx, cfg, candidates)
+	verdicts, err := judgeRelevance(ctx, cfg, el, candidates)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,7 +192,7 @@ type relevanceVerdict struct {
 // judgeRelevance asks the model which candidates are on the topic. The
 // verdicts are in the candidates' order; nil when the answer stayed
 // invalid (every candidate is kept, in retrieval order, with a warning).
-func judgeRelevance(ctx context.Context, cfg Config, candidates []lit.Work) ([]Relevance, error) {
+func judgeRelevance(ctx context.Context, cfg Config, el Elements, candidates []lit.Work) ([]Relevance, error) {
 	var keys []string
 	for _, w := range candidates {
 		keys = append(keys, workKey(w))
@@ -209,7 +209,7 @@ func judgeRelevance(ctx context.Context, cfg Config, candidates []lit.Work) ([]R
 		return nil, err
 	}
 	req := llm.Request{System: render("system.md", nil), Messages: []llm.Message{llm.UserText(render("relevance.md", map[string]any{
-		"Task": cfg.Task, "Papers": cfg.Papers, "Works": candidates,
+		"Task": cfg.Task, "Papers": cfg.Papers, "Elements": el, "Works": candidates,
 	}))}}
 	a, err := ask(ctx, cfg.Model, req, "judge_relevance", "Judge each retrieved work's relevance.", schema, cfg.Retries, func(a *relevanceAnswer) error {
 		_, problems := verdictsFor(a, keys)

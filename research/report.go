@@ -161,7 +161,9 @@ func reportIdea(i idea.Idea) report.Idea {
 	r := report.Idea{ID: i.ID, Rank: i.Rank, Title: i.Title, Hypothesis: i.Hypothesis, Method: i.Method, Score: i.Score, Novelty: math.NaN()}
 	if i.Novelty != nil {
 		r.Novelty = i.Novelty.Score
-		r.NoveltyCheck = reportNovelty(i.Novelty)
+		if i.Novelty.Decision != "" { // ideas.json of an older mlrc: a score only
+			r.NoveltyCheck = reportNovelty(i.Novelty)
+		}
 	}
 	if rv := i.Review; rv != nil {
 		r.Scores = map[string]int{"clarity": rv.Clarity.Score, "validity": rv.Validity.Score, "rigor": rv.Rigor.Score,
