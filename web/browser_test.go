@@ -418,3 +418,90 @@ func TestBrowserShowsKilledRunInterrupted(t *testing.T) {
 }
 
 func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// A whole research run (the rehearsal: a scripted model, everything else
+// real) on its page: the ideas with their scores and reviews, the
+// plan, the metric chart, validation with its plots, the report, the cost
+// per phase and the code; the runs list filters it by task and status; the
+// comparison page shows it. No error, no request elsewhere.
+func TestBrowserResearchRunPage(t *testing.T) {
+	chromium(t)
+	taskDir := digits(t)
+	runs := t.TempDir()
+	db := filepath.Join(runs, "mlrc.db")
+	out := &syncBuffer{}
+	code := cli.Run(context.Background(), []string{"research", "--runs-dir", runs, "--rehearsal", "../examples/rehearsal/digits.yaml",
+		"--offline", "--paper", "../examples/papers/fashion-mnist.md", "--task", taskDir, "--auto"},
+		cli.Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: func(string) string { return "" }})
+	if code != 0 {
+		t.Fatalf("the rehearsal exited %d:\n%s", code, out.String())
+	}
+	id := waitRun(t, db)
+	base := serve(t, db)
+
+	p := newPage(t, 2*time.Minute)
+	err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+id),
+		chromedp.WaitVisible(`#status [data-status="done"]`),
+		chromedp.WaitVisible(`#ideas .idea`),
+		chromedp.WaitVisible(`#plan pre`),
+		chromedp.WaitVisible(`#metric svg polyline`),
+		chromedp.WaitVisible(`#validation .verdict.ok`),
+		chromedp.WaitVisible(`#validation .plots img`),
+		chromedp.WaitVisible(`#report iframe[data-loaded="1"]`),
+		chromedp.WaitVisible(`#cost table`),
+		chromedp.WaitVisible(`#diff pre`),
+	)
+	if err != nil {
+		p.screenshot(t, "research-failed")
+		t.Fatalf("the research run's page: %v", err)
+	}
+	// Wait for the images and the report to load, then read what shows.
+	checks := map[string]string{
+		"ideas":         `String(document.querySelectorAll("#ideas .idea").length)`,
+		"review":        `String(document.querySelector("#ideas .review").textContent.includes("feasibility 5"))`,
+		"plots loaded":  `String([...document.querySelectorAll("#validation .plots img")].every(i => i.complete && i.naturalWidth > 0))`,
+		"phases":        `[...document.querySelectorAll("#phases li")].map(l => l.dataset.phase).join(",")`,
+		"cost rows":     `String(document.querySelectorAll("#cost tbody tr").length)`,
+		"report loaded": `String(document.querySelector("#report iframe").contentDocument === null)`,
+	}
+	time.Sleep(time.Second)
+	got := map[string]string{}
+	for name, expr := range checks {
+		v, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got[name] = v
+	}
+	if got["ideas"] == "0" || got["ideas"] == "1" {
+		t.Errorf("%s ideas shown, want the ranking", got["ideas"])
+	}
+	if got["review"] != "true" || got["plots loaded"] != "true" {
+		t.Errorf("review scores shown %s, plots loaded %s", got["review"], got["plots loaded"])
+	}
+	if got["phases"] != "idea,experiment,validation,report" {
+		t.Errorf("phases = %s", got["phases"])
+	}
+	if got["cost rows"] == "0" {
+		t.Errorf("no cost per phase")
+	}
+	// The report is in a sandboxed frame: the page cannot reach into it.
+	if got["report loaded"] != "true" {
+		t.Errorf("the report's frame is reachable from the page (contentDocument not null): not sandboxed")
+	}
+	p.screenshot(t, "research-run")
+
+	err = chromedp.Do(p.ctx, chromedp.Navigate(base+"/?task=digits&status=done"),
+		chromedp.WaitVisible(fmt.Sprintf(`#runs tr[data-run="%s"]`, id)),
+		chromedp.Navigate(base+"/?status=failed"),
+		chromedp.WaitVisible(`main p.muted`),
+		chromedp.Navigate(base+"/compare?a="+id+"&b="+id),
+		chromedp.WaitVisible(`#cmp-metrics table`),
+		chromedp.WaitVisible(`#cmp-code pre`),
+	)
+	if err != nil {
+		t.Fatalf("runs list and compare: %v", err)
+	}
+	p.screenshot(t, "compare")
+	p.checkClean(t, base)
+}

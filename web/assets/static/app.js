@@ -297,14 +297,16 @@ function treeView(events, goal) {
 function ideasView(ideas) {
   if (!ideas || !ideas.ideas || ideas.ideas.length === 0) return null;
   return el("div", {}, ideas.ideas.map((i) => {
-    const rev = i.review && i.review.scores ? Object.entries(i.review.scores).map(([k, v]) => k + " " + v).join(" · ") : "";
+    const rev = i.review ? Object.entries(i.review).filter(([, v]) => v && typeof v.score === "number")
+      .map(([k, v]) => k + " " + v.score).join(" · ") : "";
     const closest = i.novelty && i.novelty.closest ? i.novelty.closest : [];
     return el("details", { class: "idea", open: i.rank === 1 },
       el("summary", {}, "#" + i.rank + " ", el("strong", {}, i.title), " · score " + num(i.score),
         i.novelty ? " · novelty " + num(i.novelty.score) : "", i.uncited ? el("span", { class: "tag" }, "uncited") : null),
       el("p", {}, el("em", {}, "hypothesis: "), i.hypothesis || ""),
       el("p", {}, el("em", {}, "method: "), i.method || ""),
-      rev ? el("p", { class: "muted" }, "review: " + rev) : null,
+      rev ? el("p", { class: "review" }, "review: " + rev + (i.review.summary ? " — " + i.review.summary : "")) : null,
+      i.novelty ? null : el("p", { class: "muted" }, "novelty: not checked (no literature index for this run)"),
       closest.length ? el("div", {}, el("div", { class: "tool" }, "closest prior work (novelty evidence)"),
         el("ul", {}, closest.map((c) => el("li", {}, (c.work && c.work.title) || "?", " · similarity " + num(c.similarity),
           c.work && c.work.id ? el("span", { class: "muted" }, " (" + c.work.id + ")") : null)))) : null,
@@ -325,6 +327,14 @@ function verdictView(v, run, files) {
       " · p = " + num(v.p) + " (" + (v.decided_by || "") + ")"),
     el("ul", { class: "checks" }, (v.checks || []).map((c) => el("li", { class: c.passed ? "ok" : "no" }, (c.passed ? "✓ " : "✗ ") + c.name + ": " + c.detail))),
     plots.length ? el("div", { class: "plots" }, plots.map((f) => el("figure", {}, el("img", { src: fileURL(run, f.path), alt: f.path }), el("figcaption", {}, f.path)))) : null);
+}
+
+// reportFrame shows report.html in a sandboxed frame: no script, an
+// opaque origin the page cannot reach into. data-loaded says it loaded.
+function reportFrame(src) {
+  const f = el("iframe", { src, sandbox: "", title: "report", class: "report" });
+  f.addEventListener("load", () => { f.dataset.loaded = "1"; });
+  return f;
 }
 
 function diffView(text) {
@@ -422,7 +432,7 @@ async function runPage(main, id) {
     });
     put("report", d.report, () => d.report ? section("report", "Report",
       el("p", {}, el("a", { href: fileURL(r.id, "report.html"), target: "_blank", rel: "noopener" }, "open report.html")),
-      el("iframe", { src: fileURL(r.id, "report.html"), sandbox: "", title: "report", class: "report" })) : null);
+      reportFrame(fileURL(r.id, "report.html"))) : null);
     put("cost", d.usage, () => d.usage.length ? section("cost", "Tokens and cost per phase",
       table(["phase", "calls", "input tokens", "output tokens", "cost"], d.usage.map((u) => el("tr", {},
         el("td", {}, u.phase || "(no phase)"), el("td", { class: "num" }, u.calls),
