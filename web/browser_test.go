@@ -505,3 +505,72 @@ func TestBrowserResearchRunPage(t *testing.T) {
 	p.screenshot(t, "compare")
 	p.checkClean(t, base)
 }
+
+// A tree-search run's page from events as experiment.Tree records them,
+// written while the page is open: the tree grows live with the path to the
+// best node marked, an event type the page does not know shows as it is,
+// and the ideas show their novelty evidence.
+func TestBrowserTreeLive(t *testing.T) {
+	chromium(t)
+	ctx := context.Background()
+	runs := t.TempDir()
+	db := filepath.Join(runs, "mlrc.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.CreateRun(ctx, store.NewRun{Kind: "experiment", RunsDir: runs,
+		Config: map[string]any{"experiment": map[string]any{"task": "/x/digits", "search": "tree"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ideas := `{"schema":"mlrc.ideas/v1","ideas":[{"id":"i1","title":"Wider trees","hypothesis":"h","method":"m","score":3.5,"rank":1,
+		"novelty":{"score":0.31,"closest":[{"work":{"id":"arxiv:1234.5678","title":"Random forests revisited"},"similarity":0.69}]}}]}`
+	if err := os.WriteFile(filepath.Join(run.Dir, "ideas.json"), []byte(ideas), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	node := func(id, parent int, op string, metric any) {
+		run.Emit(ctx, "node", map[string]any{"node": id, "parent": parent, "operator": op, "status": store.StatusRunning})
+		run.Emit(ctx, "node", map[string]any{"node": id, "parent": parent, "operator": op, "status": store.StatusDone, "metric": metric})
+	}
+	node(1, 0, "draft", 0.95)
+	node(2, 0, "draft", 0.90)
+	base := serve(t, db)
+	p := newPage(t, time.Minute)
+	err = chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+run.ID),
+		chromedp.WaitVisible(`#tree li[data-node="1"].best-path`),
+		chromedp.WaitVisible(`#ideas .idea`))
+	if err != nil {
+		t.Fatalf("the tree: %v", err)
+	}
+	ideaText, err := chromedp.Run(p.ctx, chromedp.Text(`#ideas .idea`))
+	if err != nil || !strings.Contains(ideaText, "Random forests revisited") || !strings.Contains(ideaText, "similarity 0.69") {
+		t.Errorf("the idea's novelty evidence: %q, %v", ideaText, err)
+	}
+
+	// While the page is open: node 3 improves on node 1, and an event of a
+	// type the page does not know arrives.
+	node(3, 1, "improve", 0.97)
+	run.Emit(ctx, "experiment_output", map[string]string{"line": "epoch 3/10 loss 0.41"})
+	err = chromedp.Do(p.ctx,
+		chromedp.WaitVisible(`#tree li[data-node="1"] li[data-node="3"].best-path`),
+		chromedp.WaitVisible(`#events li[data-type="experiment_output"]`))
+	if err != nil {
+		t.Fatalf("live updates: %v", err)
+	}
+	dots, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`String(document.querySelectorAll("#metric circle.metric").length)`))
+	if dots != "3" {
+		t.Errorf("%s node metrics on the chart, want 3", dots)
+	}
+	line, _ := chromedp.Run(p.ctx, chromedp.Text(`#events li[data-type="experiment_output"]`))
+	if !strings.Contains(line, "epoch 3/10 loss 0.41") {
+		t.Errorf("the unknown event shows %q", line)
+	}
+	off, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector('#tree li[data-node="2"]').className`))
+	if off == "best-path" {
+		t.Errorf("node 2 is marked on the path to the best")
+	}
+	p.screenshot(t, "tree")
+	p.checkClean(t, base)
+}

@@ -294,6 +294,26 @@ function treeView(events, goal) {
   return el("div", { class: "tree" }, list(0), legend([["best-path", "path to the best node"]]));
 }
 
+// nodeChart draws a tree search's node metrics in node order, with the
+// best so far.
+function nodeChart(events, r) {
+  const nodes = new Map();
+  for (const e of events) nodes.set(e.node, Object.assign(nodes.get(e.node) || {}, e));
+  const done = [...nodes.values()].filter((n) => typeof n.metric === "number").sort((a, b) => a.node - b.node);
+  if (done.length === 0) return null;
+  let best = null;
+  const metric = [], bestLine = [];
+  for (const n of done) {
+    if (best === null || (r.goal === "minimize" ? n.metric < best : n.metric > best)) best = n.metric;
+    metric.push([n.node, n.metric]);
+    bestLine.push([n.node, best]);
+  }
+  return section("metric", "Metric per node" + (r.metric ? " (" + r.metric + ")" : ""),
+    chart([{ name: "metric", cls: "metric", points: metric }, { name: "best so far", cls: "best", points: bestLine }],
+      r.baseline !== undefined ? [{ name: "baseline", cls: "baseline", y: r.baseline }] : [], "metric per node"),
+    legend([["metric", "this node"], ["best", "best so far"], ["baseline", "baseline"]]));
+}
+
 function ideasView(ideas) {
   if (!ideas || !ideas.ideas || ideas.ideas.length === 0) return null;
   return el("div", {}, ideas.ideas.map((i) => {
@@ -399,8 +419,8 @@ async function runPage(main, id) {
     put("phases", d.phases, () => d.phases.length ? section("phases", "Phases",
       el("ol", { class: "phases" }, d.phases.map((p) => el("li", { "data-phase": p.name }, p.name, " ", badge(p.status))))) : null);
 
-    put("metric", [d.series, r.baseline], () => {
-      if (d.series.length === 0) return null;
+    put("metric", [d.series, d.nodes, r.baseline], () => {
+      if (d.series.length === 0) return nodeChart(d.nodes, r);
       const l = seriesLines(d.series);
       const base = d.series.length ? d.series[d.series.length - 1].Baseline : r.baseline;
       return section("metric", "Metric per step" + (r.metric ? " (" + r.metric + ")" : ""),
