@@ -214,7 +214,7 @@ func serve(t *testing.T, db string) string {
 // waitRun waits for the store to hold a run and returns its id.
 func waitRun(t *testing.T, db string) string {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		if st, err := store.Open(context.Background(), db); err == nil {
 			runs, _ := st.Runs(context.Background())
@@ -282,7 +282,7 @@ func TestBrowserFollowsRunAndAnswersGates(t *testing.T) {
 	}()
 	id := waitRun(t, db)
 
-	p := newPage(t, 4*time.Minute)
+	p := newPage(t, 8*time.Minute)
 	err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+id), chromedp.WaitVisible("#status"))
 	var first string
 	if err == nil {
@@ -381,7 +381,7 @@ func TestBrowserShowsKilledRunInterrupted(t *testing.T) {
 	defer cmd.Process.Kill()
 	id := waitRun(t, db)
 
-	p := newPage(t, 3*time.Minute)
+	p := newPage(t, 5*time.Minute)
 	err := chromedp.Do(p.ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(fmt.Sprintf(`#runs tr[data-run="%s"]`, id)),
@@ -439,7 +439,7 @@ func TestBrowserResearchRunPage(t *testing.T) {
 	id := waitRun(t, db)
 	base := serve(t, db)
 
-	p := newPage(t, 2*time.Minute)
+	p := newPage(t, 4*time.Minute)
 	err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+id),
 		chromedp.WaitVisible(`#status [data-status="done"]`),
 		chromedp.WaitVisible(`#ideas .idea`),
