@@ -302,3 +302,31 @@ func TestConsoleReadsOnDemand(t *testing.T) {
 		}
 	}
 }
+
+// The terminal answers after the web did, before this process noticed: the
+// terminal's answer loses, the web's is used, and the terminal is told.
+func TestTerminalLosesToTheWeb(t *testing.T) {
+	st, run := testRun(t)
+	in, w := io.Pipe()
+	out := &syncBuffer{}
+	h := &Human{Run: run, Console: &Console{In: in, Out: out}, Poll: time.Hour} // the store is read once only
+	go func() {
+		g := openGate(t, st, run.ID)
+		time.Sleep(50 * time.Millisecond) // past the wait's first read
+		if _, err := st.AnswerGate(context.Background(), run.ID, g.Seq, experiment.Answer{Guidance: "web wins"}, store.ByWeb); err != nil {
+			t.Error(err)
+		}
+		w.Write([]byte("terminal too late\n"))
+	}()
+	a, err := h.Ask(context.Background(), experiment.Question{Gate: "ask", Text: "which loss?"})
+	if err != nil || a.Guidance != "web wins" {
+		t.Fatalf("answer = %+v, %v; want the web's", a, err)
+	}
+	if !strings.Contains(out.String(), "answered from the web: guidance: web wins") {
+		t.Errorf("the terminal was not told:\n%s", out.String())
+	}
+	g, _ := st.Gate(context.Background(), run.ID, 1)
+	if g.AnsweredBy != store.ByWeb {
+		t.Errorf("gate answered by %q", g.AnsweredBy)
+	}
+}
