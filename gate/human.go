@@ -213,40 +213,62 @@ func (h *Human) ask(ctx context.Context, kind, question string, options any,
 	}
 }
 
-// Console asks on a terminal. One goroutine reads its lines for every
-// question, so a prompt given up (answered elsewhere) leaves nothing
-// blocked on the input.
+// Console asks on a terminal. One goroutine reads its input, a line at a
+// time and only when a question wants one: a prompt given up (answered
+// elsewhere) leaves its read pending for the next question, and between
+// questions nothing reads, so an editor started for "e N" has the terminal
+// to itself.
 type Console struct {
 	In  io.Reader
 	Out io.Writer
 
-	once  sync.Once
-	lines chan string
-	mu    sync.Mutex // serializes prompts and what is told
+	once    sync.Once
+	want    chan struct{}
+	lines   chan string
+	mu      sync.Mutex // serializes prompts and what is told; guards pending and eof
+	pending bool       // a line was asked for and has not been taken
+	eof     bool
 }
 
 func (c *Console) start() {
-	c.lines = make(chan string)
+	c.want = make(chan struct{})
+	c.lines = make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(c.In)
-		for sc.Scan() {
-			c.lines <- sc.Text()
+		r := bufio.NewReader(c.In)
+		for range c.want {
+			line, err := r.ReadString('\n')
+			if err != nil && line == "" {
+				close(c.lines)
+				return
+			}
+			c.lines <- strings.TrimRight(line, "\r\n")
 		}
-		close(c.lines)
 	}()
 }
 
-// ask prints text and reads one line.
+// ask prints text and reads one line; io.EOF when the input has ended.
 func (c *Console) ask(ctx context.Context, text string) (string, error) {
 	c.once.Do(c.start)
 	c.mu.Lock()
 	fmt.Fprint(c.Out, text)
+	if c.eof {
+		c.mu.Unlock()
+		return "", io.EOF
+	}
+	if !c.pending {
+		c.pending = true
+		c.want <- struct{}{} // the reader is idle: it takes this at once
+	}
 	c.mu.Unlock()
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	case line, ok := <-c.lines:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.pending = false
 		if !ok {
+			c.eof = true
 			return "", io.EOF
 		}
 		return line, nil

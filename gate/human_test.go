@@ -59,7 +59,7 @@ func testRun(t *testing.T) (*store.Store, *store.Run) {
 // openGate waits until the run has an open gate and returns it.
 func openGate(t *testing.T, st *store.Store, run string) store.Gate {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // a loaded machine runs the sandbox slowly
 	for time.Now().Before(deadline) {
 		gs, err := st.Gates(context.Background(), run, true)
 		if err != nil {
@@ -229,16 +229,14 @@ func TestWebAnswerReachesTheAgent(t *testing.T) {
 		Gates: experiment.Gates{Human: &Human{Run: run, Console: &Console{In: in, Out: out}, Poll: 10 * time.Millisecond}, Every: 1}}
 	go func() {
 		// The checkpoint before step 2, then the final answer.
-		for _, a := range []experiment.Answer{{Guidance: "look at the pixels"}, {}} {
+		for i, a := range []experiment.Answer{{Guidance: "look at the pixels"}, {}} {
 			g := openGate(t, st, run.ID)
+			for g.Seq != int64(i+1) { // the gate just answered may still show open
+				time.Sleep(5 * time.Millisecond)
+				g = openGate(t, st, run.ID)
+			}
 			if _, err := st.AnswerGate(context.Background(), run.ID, g.Seq, a, store.ByWeb); err != nil {
 				t.Error(err)
-			}
-			for {
-				if gs, _ := st.Gates(context.Background(), run.ID, true); len(gs) == 0 {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
 			}
 		}
 	}()
@@ -267,5 +265,68 @@ func TestWebAnswerReachesTheAgent(t *testing.T) {
 	gs, _ := st.Gates(context.Background(), run.ID, false)
 	if len(gs) != 2 || gs[0].Kind != store.GateCheckpoint || gs[1].Kind != store.GateFinal {
 		t.Errorf("gates = %+v, want a checkpoint and the final answer", gs)
+	}
+}
+
+// The console reads only when a question wants a line: after an answer,
+// nothing reads the terminal (an editor started for "e N" has it alone),
+// and a line typed after a prompt was given up answers the next one.
+func TestConsoleReadsOnDemand(t *testing.T) {
+	in, w := io.Pipe()
+	out := &syncBuffer{}
+	c := &Console{In: in, Out: out}
+	go w.Write([]byte("first\n"))
+	if line, err := c.ask(context.Background(), "? "); err != nil || line != "first" {
+		t.Fatalf("ask = %q, %v", line, err)
+	}
+	wrote := make(chan struct{})
+	go func() { w.Write([]byte("second\n")); close(wrote) }()
+	select {
+	case <-wrote:
+		t.Fatal("the console read the terminal with no question asked")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// A prompt given up leaves its read for the next question.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.ask(ctx, "? "); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled ask: %v", err)
+	}
+	if line, err := c.ask(context.Background(), "? "); err != nil || line != "second" {
+		t.Fatalf("next ask = %q, %v; want the line typed meanwhile", line, err)
+	}
+	w.Close()
+	for range 2 {
+		if _, err := c.ask(context.Background(), "? "); err != io.EOF {
+			t.Fatalf("ask after the input closed: %v, want io.EOF", err)
+		}
+	}
+}
+
+// The terminal answers after the web did, before this process noticed: the
+// terminal's answer loses, the web's is used, and the terminal is told.
+func TestTerminalLosesToTheWeb(t *testing.T) {
+	st, run := testRun(t)
+	in, w := io.Pipe()
+	out := &syncBuffer{}
+	h := &Human{Run: run, Console: &Console{In: in, Out: out}, Poll: time.Hour} // the store is read once only
+	go func() {
+		g := openGate(t, st, run.ID)
+		time.Sleep(50 * time.Millisecond) // past the wait's first read
+		if _, err := st.AnswerGate(context.Background(), run.ID, g.Seq, experiment.Answer{Guidance: "web wins"}, store.ByWeb); err != nil {
+			t.Error(err)
+		}
+		w.Write([]byte("terminal too late\n"))
+	}()
+	a, err := h.Ask(context.Background(), experiment.Question{Gate: "ask", Text: "which loss?"})
+	if err != nil || a.Guidance != "web wins" {
+		t.Fatalf("answer = %+v, %v; want the web's", a, err)
+	}
+	if !strings.Contains(out.String(), "answered from the web: guidance: web wins") {
+		t.Errorf("the terminal was not told:\n%s", out.String())
+	}
+	g, _ := st.Gate(context.Background(), run.ID, 1)
+	if g.AnsweredBy != store.ByWeb {
+		t.Errorf("gate answered by %q", g.AnsweredBy)
 	}
 }

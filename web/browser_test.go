@@ -214,7 +214,7 @@ func serve(t *testing.T, db string) string {
 // waitRun waits for the store to hold a run and returns its id.
 func waitRun(t *testing.T, db string) string {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		if st, err := store.Open(context.Background(), db); err == nil {
 			runs, _ := st.Runs(context.Background())
@@ -282,7 +282,7 @@ func TestBrowserFollowsRunAndAnswersGates(t *testing.T) {
 	}()
 	id := waitRun(t, db)
 
-	p := newPage(t, 4*time.Minute)
+	p := newPage(t, 8*time.Minute)
 	err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+id), chromedp.WaitVisible("#status"))
 	var first string
 	if err == nil {
@@ -381,7 +381,7 @@ func TestBrowserShowsKilledRunInterrupted(t *testing.T) {
 	defer cmd.Process.Kill()
 	id := waitRun(t, db)
 
-	p := newPage(t, 3*time.Minute)
+	p := newPage(t, 5*time.Minute)
 	err := chromedp.Do(p.ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(fmt.Sprintf(`#runs tr[data-run="%s"]`, id)),
@@ -418,3 +418,159 @@ func TestBrowserShowsKilledRunInterrupted(t *testing.T) {
 }
 
 func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// A whole research run (the rehearsal: a scripted model, everything else
+// real) on its page: the ideas with their scores and reviews, the
+// plan, the metric chart, validation with its plots, the report, the cost
+// per phase and the code; the runs list filters it by task and status; the
+// comparison page shows it. No error, no request elsewhere.
+func TestBrowserResearchRunPage(t *testing.T) {
+	chromium(t)
+	taskDir := digits(t)
+	runs := t.TempDir()
+	db := filepath.Join(runs, "mlrc.db")
+	out := &syncBuffer{}
+	code := cli.Run(context.Background(), []string{"research", "--runs-dir", runs, "--rehearsal", "../examples/rehearsal/digits.yaml",
+		"--offline", "--paper", "../examples/papers/fashion-mnist.md", "--task", taskDir, "--auto"},
+		cli.Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: func(string) string { return "" }})
+	if code != 0 {
+		t.Fatalf("the rehearsal exited %d:\n%s", code, out.String())
+	}
+	id := waitRun(t, db)
+	base := serve(t, db)
+
+	p := newPage(t, 4*time.Minute)
+	err := chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+id),
+		chromedp.WaitVisible(`#status [data-status="done"]`),
+		chromedp.WaitVisible(`#ideas .idea`),
+		chromedp.WaitVisible(`#plan pre`),
+		chromedp.WaitVisible(`#metric svg polyline`),
+		chromedp.WaitVisible(`#validation .verdict.ok`),
+		chromedp.WaitVisible(`#validation .plots img`),
+		chromedp.WaitVisible(`#report iframe[data-loaded="1"]`),
+		chromedp.WaitVisible(`#cost table`),
+		chromedp.WaitVisible(`#diff pre`),
+	)
+	if err != nil {
+		p.screenshot(t, "research-failed")
+		t.Fatalf("the research run's page: %v", err)
+	}
+	// Wait for the images and the report to load, then read what shows.
+	checks := map[string]string{
+		"ideas":         `String(document.querySelectorAll("#ideas .idea").length)`,
+		"review":        `String(document.querySelector("#ideas .review").textContent.includes("feasibility 5"))`,
+		"plots loaded":  `String([...document.querySelectorAll("#validation .plots img")].every(i => i.complete && i.naturalWidth > 0))`,
+		"phases":        `[...document.querySelectorAll("#phases li")].map(l => l.dataset.phase).join(",")`,
+		"cost rows":     `String(document.querySelectorAll("#cost tbody tr").length)`,
+		"report loaded": `String(document.querySelector("#report iframe").contentDocument === null)`,
+	}
+	time.Sleep(time.Second)
+	got := map[string]string{}
+	for name, expr := range checks {
+		v, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got[name] = v
+	}
+	if got["ideas"] == "0" || got["ideas"] == "1" {
+		t.Errorf("%s ideas shown, want the ranking", got["ideas"])
+	}
+	if got["review"] != "true" || got["plots loaded"] != "true" {
+		t.Errorf("review scores shown %s, plots loaded %s", got["review"], got["plots loaded"])
+	}
+	if got["phases"] != "idea,experiment,validation,report" {
+		t.Errorf("phases = %s", got["phases"])
+	}
+	if got["cost rows"] == "0" {
+		t.Errorf("no cost per phase")
+	}
+	// The report is in a sandboxed frame: the page cannot reach into it.
+	if got["report loaded"] != "true" {
+		t.Errorf("the report's frame is reachable from the page (contentDocument not null): not sandboxed")
+	}
+	p.screenshot(t, "research-run")
+
+	err = chromedp.Do(p.ctx, chromedp.Navigate(base+"/?task=digits&status=done"),
+		chromedp.WaitVisible(fmt.Sprintf(`#runs tr[data-run="%s"]`, id)),
+		chromedp.Navigate(base+"/?status=failed"),
+		chromedp.WaitVisible(`main p.muted`),
+		chromedp.Navigate(base+"/compare?a="+id+"&b="+id),
+		chromedp.WaitVisible(`#cmp-metrics table`),
+		chromedp.WaitVisible(`#cmp-code pre`),
+	)
+	if err != nil {
+		t.Fatalf("runs list and compare: %v", err)
+	}
+	p.screenshot(t, "compare")
+	p.checkClean(t, base)
+}
+
+// A tree-search run's page from events as experiment.Tree records them,
+// written while the page is open: the tree grows live with the path to the
+// best node marked, an event type the page does not know shows as it is,
+// and the ideas show their novelty evidence.
+func TestBrowserTreeLive(t *testing.T) {
+	chromium(t)
+	ctx := context.Background()
+	runs := t.TempDir()
+	db := filepath.Join(runs, "mlrc.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.CreateRun(ctx, store.NewRun{Kind: "experiment", RunsDir: runs,
+		Config: map[string]any{"experiment": map[string]any{"task": "/x/digits", "search": "tree"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ideas := `{"schema":"mlrc.ideas/v1","ideas":[{"id":"i1","title":"Wider trees","hypothesis":"h","method":"m","score":3.5,"rank":1,
+		"novelty":{"score":0.31,"closest":[{"work":{"id":"arxiv:1234.5678","title":"Random forests revisited"},"similarity":0.69}]}}]}`
+	if err := os.WriteFile(filepath.Join(run.Dir, "ideas.json"), []byte(ideas), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	node := func(id, parent int, op string, metric any) {
+		run.Emit(ctx, "node", map[string]any{"node": id, "parent": parent, "operator": op, "status": store.StatusRunning})
+		run.Emit(ctx, "node", map[string]any{"node": id, "parent": parent, "operator": op, "status": store.StatusDone, "metric": metric})
+	}
+	node(1, 0, "draft", 0.95)
+	node(2, 0, "draft", 0.90)
+	base := serve(t, db)
+	p := newPage(t, time.Minute)
+	err = chromedp.Do(p.ctx, chromedp.Navigate(base+"/runs/"+run.ID),
+		chromedp.WaitVisible(`#tree li[data-node="1"].best-path`),
+		chromedp.WaitVisible(`#ideas .idea`))
+	if err != nil {
+		t.Fatalf("the tree: %v", err)
+	}
+	ideaText, err := chromedp.Run(p.ctx, chromedp.Text(`#ideas .idea`))
+	if err != nil || !strings.Contains(ideaText, "Random forests revisited") || !strings.Contains(ideaText, "similarity 0.69") {
+		t.Errorf("the idea's novelty evidence: %q, %v", ideaText, err)
+	}
+
+	// While the page is open: node 3 improves on node 1, and an event of a
+	// type the page does not know arrives.
+	node(3, 1, "improve", 0.97)
+	run.Emit(ctx, "experiment_output", map[string]string{"line": "epoch 3/10 loss 0.41"})
+	err = chromedp.Do(p.ctx,
+		chromedp.WaitVisible(`#tree li[data-node="1"] li[data-node="3"].best-path`),
+		chromedp.WaitVisible(`#events li[data-type="experiment_output"]`))
+	if err != nil {
+		t.Fatalf("live updates: %v", err)
+	}
+	dots, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`String(document.querySelectorAll("#metric circle.metric").length)`))
+	if dots != "3" {
+		t.Errorf("%s node metrics on the chart, want 3", dots)
+	}
+	line, _ := chromedp.Run(p.ctx, chromedp.Text(`#events li[data-type="experiment_output"]`))
+	if !strings.Contains(line, "epoch 3/10 loss 0.41") {
+		t.Errorf("the unknown event shows %q", line)
+	}
+	off, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector('#tree li[data-node="2"]').className`))
+	if off == "best-path" {
+		t.Errorf("node 2 is marked on the path to the best")
+	}
+	p.screenshot(t, "tree")
+	p.checkClean(t, base)
+}

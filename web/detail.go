@@ -219,6 +219,16 @@ func (s *Server) detail(ctx context.Context, id string) (*detail, error) {
 			d.Nodes = append(d.Nodes, ev.Data)
 		}
 	}
+	// The page reads lists as lists: none is [], never null.
+	if d.Phases == nil {
+		d.Phases = []store.PhaseInfo{}
+	}
+	if d.Gates == nil {
+		d.Gates = []store.Gate{}
+	}
+	if d.Usage == nil {
+		d.Usage = []store.PhaseUsage{}
+	}
 	dir := sum.Dir
 	if b, err := readFile(dir, "ideas.json", 4<<20); err == nil && json.Valid(b) {
 		d.Ideas = b

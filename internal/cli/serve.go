@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"net"
+	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +50,11 @@ Another address than loopback needs a token: MLRC_SERVE_TOKEN, or one generated 
 			}
 			out := a.env.Stdout
 			url := "http://" + ln.Addr().String() + "/"
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+				// Every interface: name the machine rather than [::].
+				host, _ := os.Hostname()
+				url = "http://" + net.JoinHostPort(orText(host, "localhost"), strconv.Itoa(tcp.Port)) + "/"
+			}
 			switch {
 			case from == "generated":
 				fmt.Fprintf(out, "mlrc serve: %s?token=%s\n  (the token is shown once; set MLRC_SERVE_TOKEN to choose it)\n", url, token)

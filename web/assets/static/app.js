@@ -294,17 +294,39 @@ function treeView(events, goal) {
   return el("div", { class: "tree" }, list(0), legend([["best-path", "path to the best node"]]));
 }
 
+// nodeChart draws a tree search's node metrics in node order, with the
+// best so far.
+function nodeChart(events, r) {
+  const nodes = new Map();
+  for (const e of events) nodes.set(e.node, Object.assign(nodes.get(e.node) || {}, e));
+  const done = [...nodes.values()].filter((n) => typeof n.metric === "number").sort((a, b) => a.node - b.node);
+  if (done.length === 0) return null;
+  let best = null;
+  const metric = [], bestLine = [];
+  for (const n of done) {
+    if (best === null || (r.goal === "minimize" ? n.metric < best : n.metric > best)) best = n.metric;
+    metric.push([n.node, n.metric]);
+    bestLine.push([n.node, best]);
+  }
+  return section("metric", "Metric per node" + (r.metric ? " (" + r.metric + ")" : ""),
+    chart([{ name: "metric", cls: "metric", points: metric }, { name: "best so far", cls: "best", points: bestLine }],
+      r.baseline !== undefined ? [{ name: "baseline", cls: "baseline", y: r.baseline }] : [], "metric per node"),
+    legend([["metric", "this node"], ["best", "best so far"], ["baseline", "baseline"]]));
+}
+
 function ideasView(ideas) {
   if (!ideas || !ideas.ideas || ideas.ideas.length === 0) return null;
   return el("div", {}, ideas.ideas.map((i) => {
-    const rev = i.review && i.review.scores ? Object.entries(i.review.scores).map(([k, v]) => k + " " + v).join(" · ") : "";
+    const rev = i.review ? Object.entries(i.review).filter(([, v]) => v && typeof v.score === "number")
+      .map(([k, v]) => k + " " + v.score).join(" · ") : "";
     const closest = i.novelty && i.novelty.closest ? i.novelty.closest : [];
     return el("details", { class: "idea", open: i.rank === 1 },
       el("summary", {}, "#" + i.rank + " ", el("strong", {}, i.title), " · score " + num(i.score),
         i.novelty ? " · novelty " + num(i.novelty.score) : "", i.uncited ? el("span", { class: "tag" }, "uncited") : null),
       el("p", {}, el("em", {}, "hypothesis: "), i.hypothesis || ""),
       el("p", {}, el("em", {}, "method: "), i.method || ""),
-      rev ? el("p", { class: "muted" }, "review: " + rev) : null,
+      rev ? el("p", { class: "review" }, "review: " + rev + (i.review.summary ? " — " + i.review.summary : "")) : null,
+      i.novelty ? null : el("p", { class: "muted" }, "novelty: not checked (no literature index for this run)"),
       closest.length ? el("div", {}, el("div", { class: "tool" }, "closest prior work (novelty evidence)"),
         el("ul", {}, closest.map((c) => el("li", {}, (c.work && c.work.title) || "?", " · similarity " + num(c.similarity),
           c.work && c.work.id ? el("span", { class: "muted" }, " (" + c.work.id + ")") : null)))) : null,
@@ -325,6 +347,14 @@ function verdictView(v, run, files) {
       " · p = " + num(v.p) + " (" + (v.decided_by || "") + ")"),
     el("ul", { class: "checks" }, (v.checks || []).map((c) => el("li", { class: c.passed ? "ok" : "no" }, (c.passed ? "✓ " : "✗ ") + c.name + ": " + c.detail))),
     plots.length ? el("div", { class: "plots" }, plots.map((f) => el("figure", {}, el("img", { src: fileURL(run, f.path), alt: f.path }), el("figcaption", {}, f.path)))) : null);
+}
+
+// reportFrame shows report.html in a sandboxed frame: no script, an
+// opaque origin the page cannot reach into. data-loaded says it loaded.
+function reportFrame(src) {
+  const f = el("iframe", { src, sandbox: "", title: "report", class: "report" });
+  f.addEventListener("load", () => { f.dataset.loaded = "1"; });
+  return f;
 }
 
 function diffView(text) {
@@ -389,8 +419,8 @@ async function runPage(main, id) {
     put("phases", d.phases, () => d.phases.length ? section("phases", "Phases",
       el("ol", { class: "phases" }, d.phases.map((p) => el("li", { "data-phase": p.name }, p.name, " ", badge(p.status))))) : null);
 
-    put("metric", [d.series, r.baseline], () => {
-      if (d.series.length === 0) return null;
+    put("metric", [d.series, d.nodes, r.baseline], () => {
+      if (d.series.length === 0) return nodeChart(d.nodes, r);
       const l = seriesLines(d.series);
       const base = d.series.length ? d.series[d.series.length - 1].Baseline : r.baseline;
       return section("metric", "Metric per step" + (r.metric ? " (" + r.metric + ")" : ""),
@@ -422,7 +452,7 @@ async function runPage(main, id) {
     });
     put("report", d.report, () => d.report ? section("report", "Report",
       el("p", {}, el("a", { href: fileURL(r.id, "report.html"), target: "_blank", rel: "noopener" }, "open report.html")),
-      el("iframe", { src: fileURL(r.id, "report.html"), sandbox: "", title: "report", class: "report" })) : null);
+      reportFrame(fileURL(r.id, "report.html"))) : null);
     put("cost", d.usage, () => d.usage.length ? section("cost", "Tokens and cost per phase",
       table(["phase", "calls", "input tokens", "output tokens", "cost"], d.usage.map((u) => el("tr", {},
         el("td", {}, u.phase || "(no phase)"), el("td", { class: "num" }, u.calls),
