@@ -174,10 +174,12 @@ func (RunEnded) Type() string        { return "run_ended" }
 // Persisted says whether events of e's type are kept in the store's events
 // table (and events.jsonl), for other processes to follow the run: the
 // coarse ones. Model calls are in the llm_calls table, steps in the steps
-// table, command output in the log files.
+// table, command output in the log files. Gates are not: the store keeps
+// them and writes its own gate_opened and gate_closed events as they open
+// and close, whoever answers.
 func Persisted(e Event) bool {
 	switch e.(type) {
-	case PhaseStarted, PhaseEnded, CommandEnded, Metric, GateOpened, GateAnswered, Verdict, Cost, Warning, RunEnded:
+	case PhaseStarted, PhaseEnded, CommandEnded, Metric, Verdict, Cost, Warning, RunEnded:
 		return true
 	}
 	return false
