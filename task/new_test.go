@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -172,5 +173,27 @@ func TestCheckRefusesVisibleLabels(t *testing.T) {
 	_, err = tk.Check(context.Background(), nil, Layout{Workspace: t.TempDir() + "/w", Private: t.TempDir() + "/p"}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "test_labels.csv") || !strings.Contains(err.Error(), "--allow-visible-labels") {
 		t.Errorf("err = %v, want a refusal naming test_labels.csv and --allow-visible-labels", err)
+	}
+}
+
+// TestCheckExplainsNoBaseline: a prototype that writes nothing gives no
+// baseline; task check says how to run it anyway, or, when the task
+// already says reference: first-run, that this is expected.
+func TestCheckExplainsNoBaseline(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{minimal + "outputs: [p.csv]\n", "run anyway with --reference first-run"},
+		{minimal + "outputs: [p.csv]\nreference: first-run\n", "as this task's reference: first-run expects"},
+	} {
+		dir := writeTask(t, tt.yaml)
+		os.WriteFile(filepath.Join(dir, "eval.py"), []byte("import sys\nopen(sys.argv[2])\n"), 0o644)
+		tk, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tk.Check(context.Background(), runner(t), Layout{Workspace: t.TempDir() + "/w", Private: t.TempDir() + "/p"}, Options{})
+		var se *StepError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want a step error with %q", err, tt.want)
+		}
 	}
 }

@@ -87,6 +87,9 @@ func TestResearchFirstRunReference(t *testing.T) {
 			t.Errorf("the error lacks %q:\n%s", want, r.stderr)
 		}
 	}
+	if md, err := os.ReadFile(filepath.Join(runDir(t, runs), "report.md")); err != nil || !strings.Contains(string(md), "--reference first-run") {
+		t.Errorf("the stopped run's report does not say how to run anyway (%v):\n%s", err, md)
+	}
 
 	// With it.
 	script := append(append([]fakeserver.Reply{}, ideas...),
