@@ -18,7 +18,7 @@ func choiceScript(secret string) []fakeserver.Reply {
 	r := researchScript()
 	ideas := r[1].Response.ToolCalls[0].Arguments.(map[string]any)["ideas"].([]any)
 	knnIdea, svmIdea := ideas[1].(map[string]any), ideas[0].(map[string]any)
-	svmIdea["title"] = "An RBF-kernel SVM on standardized pixels " + secret
+	svmIdea["title"] = strings.TrimSpace("An RBF-kernel SVM on standardized pixels " + secret)
 	ideas[0], ideas[1] = knnIdea, svmIdea
 	knn, svm := reviewReply(4), reviewReply(4)
 	knn.Response.ToolCalls[0].Arguments.(map[string]any)["expected"] = expected(0.004, "low", 2)

@@ -213,7 +213,7 @@ func (a *app) runResearch(ctx context.Context, p *researchParams, resumeID strin
 	// Phase 2: the experiment.
 	phase = "experiment"
 	fmt.Fprintf(out, "\n== phase 2/4: experiment ==\n")
-	if p.Experiments > 1 {
+	if p.Experiments > 1 && ideas != nil {
 		ep.MaxSteps = stepShare(p.MaxSteps, t, p.Experiments)
 		fmt.Fprintf(out, "experiment 1/%d: %s (%d steps each)\n", p.Experiments, ideas.Ideas[0].Title, ep.MaxSteps)
 	}

@@ -42,11 +42,11 @@ func TestResearchTwoExperiments(t *testing.T) {
 	id := regexp.MustCompile(`research run (\S+)`).FindStringSubmatch(r.stdout)[1]
 	child := regexp.MustCompile(`experiment run (\S+)`).FindStringSubmatch(r.stdout)[1]
 	md, _ := os.ReadFile(filepath.Join(runs, id, "report.md"))
-	for _, want := range []string{"### Ideas tried", "| `idea-2` | An RBF-kernel SVM on standardized pixels | `" + id + "` | 0.9741 | - | 1 | no run beat the baseline |",
+	for _, want := range []string{"### Ideas tried", "| `idea-2` | An RBF-kernel SVM on standardized pixels | `" + id + "` | 0.9741 | — | 1 | no run beat the baseline |",
 		"| **validated** | `idea-1` | A k-nearest-neighbour vote | `" + child + "` | 0.9741 | 0.9944 | 7 | measured best: validated |",
 		"idea-1 measured best of the 2 ideas tried", "from sklearn.svm import SVC"} {
 		if !strings.Contains(string(md), want) {
-			t.Errorf("report.md lacks %q", want)
+			t.Errorf("report.md lacks %q\n%s", want, md)
 		}
 	}
 	ctx := context.Background()
