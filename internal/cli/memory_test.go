@@ -79,7 +79,7 @@ func TestResearchChoosesByGainAndRemembers(t *testing.T) {
 		t.Fatalf("second run: %d requests, want 5", len(reqs))
 	}
 	recalled := regexp.MustCompile(`idea \\"An RBF-kernel SVM on standardized pixels \[REDACTED[^\]]*\]\\": accuracy 0\.97\d* → 0\.99\d* \(\+\d+% of the error, in the goal's direction\), validated; changes: train\.py \+\d+ -\d+ \(run ` + id + `\)`)
-	for i, what := range map[int]string{1: "the proposer's prompt", 4: "the ExperimentAgent's brief"} {
+	for i, what := range map[int]string{1: "the proposer's prompt", 2: "the reviewer's prompt", 4: "the ExperimentAgent's brief"} {
 		if body := string(reqs[i].Raw); !recalled.MatchString(body) {
 			t.Errorf("%s lacks the first run's result:\n%s", what, body)
 		}

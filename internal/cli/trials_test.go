@@ -63,4 +63,11 @@ func TestResearchTwoExperiments(t *testing.T) {
 	if kinds[id] != "research:done" || kinds[child] != "experiment:done" || len(list) != 2 {
 		t.Errorf("runs = %v", kinds)
 	}
+	// --no-memory: nothing was remembered, and the run says so.
+	if ms, _ := st.Memories(ctx, "", ""); len(ms) != 0 {
+		t.Errorf("--no-memory remembered %+v", ms)
+	}
+	if b, _ := os.ReadFile(filepath.Join(runs, id, "memory.json")); !strings.Contains(string(b), `"off": true`) {
+		t.Errorf("memory.json = %s", b)
+	}
 }
