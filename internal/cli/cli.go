@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlrc/mlrc/config"
 	"github.com/mlrc/mlrc/internal/termsafe"
+	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
 	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/secret"
@@ -83,6 +84,10 @@ type app struct {
 	// redact masks this process's API keys wherever mlrc writes.
 	redact *secret.Redactor
 	log    *slog.Logger
+	// scripts are the scripted models opened so far, by name: a script
+	// is one sequence of answers for the whole process, so mlrc bench's
+	// tasks and --n-experiments' runs go on where the last one stopped.
+	scripts map[string]llm.Provider
 }
 
 type globalFlags struct {
