@@ -61,7 +61,7 @@ type Config struct {
 	// are ranked by expected gain per unit of it (gain.go).
 	Budget Budget
 	// Memory lists what earlier runs on the same task and data tried and
-	// how it scored, one line each; the proposer sees it.
+	// how it scored, one line each; the proposer and the reviewer see it.
 	Memory []string
 	// Sources are searched for related work, in order; their hits are
 	// fused. The novelty check searches them and Index, the local
@@ -470,7 +470,7 @@ func review(ctx context.Context, cfg Config, idea Idea) (*Review, error) {
 		return nil, err
 	}
 	req := llm.Request{System: render("system.md", nil), Messages: []llm.Message{llm.UserText(render("review.md", map[string]any{
-		"Idea": string(text), "Novelty": idea.Novelty, "Task": cfg.Task, "Metric": cfg.Budget.metricText(),
+		"Idea": string(text), "Novelty": idea.Novelty, "Task": cfg.Task, "Metric": cfg.Budget.metricText(), "Memory": cfg.Memory,
 	}))}}
 	r, err := ask(ctx, cfg.Model, req, "review_idea", "Give your review of the idea.", schema, cfg.Retries, func(r *Review) error {
 		_, problems := repairReview(*r)

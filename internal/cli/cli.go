@@ -17,6 +17,7 @@ import (
 	"github.com/mlrc/mlrc/gate"
 	"github.com/mlrc/mlrc/internal/live"
 	"github.com/mlrc/mlrc/internal/termsafe"
+	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
 	"github.com/mlrc/mlrc/paper"
 	"github.com/mlrc/mlrc/secret"
@@ -91,6 +92,10 @@ type app struct {
 	console *gate.Console
 	// live shows a run's progress on stdout.
 	live *live.Display
+	// scripts are the scripted models opened so far, by name: a script
+	// is one sequence of answers for the whole process, so mlrc bench's
+	// tasks and --n-experiments' runs go on where the last one stopped.
+	scripts map[string]llm.Provider
 }
 
 type globalFlags struct {

@@ -18,7 +18,7 @@ func choiceScript(secret string) []fakeserver.Reply {
 	r := researchScript()
 	ideas := r[1].Response.ToolCalls[0].Arguments.(map[string]any)["ideas"].([]any)
 	knnIdea, svmIdea := ideas[1].(map[string]any), ideas[0].(map[string]any)
-	svmIdea["title"] = "An RBF-kernel SVM on standardized pixels " + secret
+	svmIdea["title"] = strings.TrimSpace("An RBF-kernel SVM on standardized pixels " + secret)
 	ideas[0], ideas[1] = knnIdea, svmIdea
 	knn, svm := reviewReply(4), reviewReply(4)
 	knn.Response.ToolCalls[0].Arguments.(map[string]any)["expected"] = expected(0.004, "low", 2)
@@ -79,7 +79,7 @@ func TestResearchChoosesByGainAndRemembers(t *testing.T) {
 		t.Fatalf("second run: %d requests, want 5", len(reqs))
 	}
 	recalled := regexp.MustCompile(`idea \\"An RBF-kernel SVM on standardized pixels \[REDACTED[^\]]*\]\\": accuracy 0\.97\d* → 0\.99\d* \(\+\d+% of the error, in the goal's direction\), validated; changes: train\.py \+\d+ -\d+ \(run ` + id + `\)`)
-	for i, what := range map[int]string{1: "the proposer's prompt", 4: "the ExperimentAgent's brief"} {
+	for i, what := range map[int]string{1: "the proposer's prompt", 2: "the reviewer's prompt", 4: "the ExperimentAgent's brief"} {
 		if body := string(reqs[i].Raw); !recalled.MatchString(body) {
 			t.Errorf("%s lacks the first run's result:\n%s", what, body)
 		}

@@ -76,8 +76,23 @@ func ollamaModel(ctx context.Context, host string) string {
 	return tags.Models[0].Name
 }
 
-// backend opens the bare adapter for a model name.
+// backend opens the bare adapter for a model name. A scripted model is
+// opened once per process (app.scripts).
 func (a *app) backend(name string, st *store.Store) (llm.Provider, error) {
+	if p, ok := a.scripts[name]; ok {
+		return p, nil
+	}
+	p, err := a.open(name, st)
+	if err == nil && strings.HasPrefix(name, "scripted/") {
+		if a.scripts == nil {
+			a.scripts = map[string]llm.Provider{}
+		}
+		a.scripts[name] = p
+	}
+	return p, err
+}
+
+func (a *app) open(name string, st *store.Store) (llm.Provider, error) {
 	return providers.Open(name, providers.Options{
 		Getenv:    a.env.Getenv,
 		Endpoints: a.cfg.Providers,

@@ -42,11 +42,11 @@ func TestResearchTwoExperiments(t *testing.T) {
 	id := regexp.MustCompile(`research run (\S+)`).FindStringSubmatch(r.stdout)[1]
 	child := regexp.MustCompile(`experiment run (\S+)`).FindStringSubmatch(r.stdout)[1]
 	md, _ := os.ReadFile(filepath.Join(runs, id, "report.md"))
-	for _, want := range []string{"### Ideas tried", "| `idea-2` | An RBF-kernel SVM on standardized pixels | `" + id + "` | 0.9741 | - | 1 | no run beat the baseline |",
+	for _, want := range []string{"### Ideas tried", "| `idea-2` | An RBF-kernel SVM on standardized pixels | `" + id + "` | 0.9741 | — | 1 | no run beat the baseline |",
 		"| **validated** | `idea-1` | A k-nearest-neighbour vote | `" + child + "` | 0.9741 | 0.9944 | 7 | measured best: validated |",
 		"idea-1 measured best of the 2 ideas tried", "from sklearn.svm import SVC"} {
 		if !strings.Contains(string(md), want) {
-			t.Errorf("report.md lacks %q", want)
+			t.Errorf("report.md lacks %q\n%s", want, md)
 		}
 	}
 	ctx := context.Background()
@@ -62,5 +62,12 @@ func TestResearchTwoExperiments(t *testing.T) {
 	}
 	if kinds[id] != "research:done" || kinds[child] != "experiment:done" || len(list) != 2 {
 		t.Errorf("runs = %v", kinds)
+	}
+	// --no-memory: nothing was remembered, and the run says so.
+	if ms, _ := st.Memories(ctx, "", ""); len(ms) != 0 {
+		t.Errorf("--no-memory remembered %+v", ms)
+	}
+	if b, _ := os.ReadFile(filepath.Join(runs, id, "memory.json")); !strings.Contains(string(b), `"off": true`) {
+		t.Errorf("memory.json = %s", b)
 	}
 }
