@@ -26,6 +26,12 @@ func (n named) Complete(ctx context.Context, req *llm.Request) (*llm.Response, e
 	return n.m.Complete(ctx, &r)
 }
 
+// novel is a novelty decision: novel, nothing close.
+func novel() fakeserver.Reply {
+	d := decision("novel", nil, "nothing close was found")
+	return fakeserver.Reply{Response: &d}
+}
+
 func reply(name string, args any) fakeserver.Reply {
 	return fakeserver.Reply{Response: &scripted.Response{ToolCalls: []scripted.ToolCall{{Name: name, Arguments: args}}}}
 }
@@ -62,7 +68,14 @@ func TestRankByExpectedGain(t *testing.T) {
 	srv := fakeserver.New(
 		reply("research_elements", map[string]any{"research_tasks": []string{"classify texts"}, "research_gaps": []string{"losses are poorly calibrated"},
 			"keywords": []string{"semantic relatedness", "character n-gram similarity"}}),
+		reply("search_queries", map[string]any{"queries": []string{"sentence relatedness embeddings", "graph neural similarity"}}),
+		reply("judge_relevance", map[string]any{"verdicts": []any{verdict("index:2401.00001", true), verdict("index:2401.00003", false), verdict("index:2401.00002", true)}}),
 		reply("propose_ideas", map[string]any{"ideas": ideas}),
+		// Each idea's novelty check: one round, novel.
+		reply("novelty_queries", map[string]any{"queries": []string{"temperature scaling log loss"}}), novel(),
+		reply("novelty_queries", map[string]any{"queries": []string{"fine-tuned sentence encoder"}}), novel(),
+		reply("novelty_queries", map[string]any{"queries": []string{"large ensembles text"}}), novel(),
+		reply("novelty_queries", map[string]any{"queries": []string{"character n-grams log loss"}}), novel(),
 		// 1: a tweak: -0.005, low risk, 1 step (charged MinCost) → 0.016.
 		reply("review_idea", reviewWith(4, 4, expectedArgs(-0.005, "low", 1))),
 		// 2: -0.08, medium risk, 12 of 24 steps → 0.08.
@@ -89,7 +102,7 @@ func TestRankByExpectedGain(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	if got, want := len(srv.Requests()), 8; got != want {
+	if got, want := len(srv.Requests()), 18; got != want {
 		t.Errorf("%d requests, want %d", got, want)
 	}
 	var order []string
@@ -126,14 +139,14 @@ func TestRankByExpectedGain(t *testing.T) {
 	}
 	// The reviewer was told the metric and its direction, and its schema
 	// bounds the cost by the task's limits.
-	body, _ := json.Marshal(srv.Requests()[2].Body)
+	body, _ := json.Marshal(srv.Requests()[12].Body)
 	for _, w := range []string{"log_loss, lower is better", `"maximum":24`, `"maximum":60`, `"enum":["low","medium","high"]`} {
 		if !strings.Contains(string(body), w) {
 			t.Errorf("the review request lacks %s", w)
 		}
 	}
 	// A retry for the missing forecast names what to give.
-	body, _ = json.Marshal(srv.Requests()[6].Body)
+	body, _ = json.Marshal(srv.Requests()[16].Body)
 	if !strings.Contains(string(body), "expected is missing") {
 		t.Errorf("the retry does not say the forecast is missing: %s", body)
 	}

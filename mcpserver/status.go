@@ -50,7 +50,7 @@ func (s *Server) status(ctx context.Context, ref string) (RunStatusOut, error) {
 					out.Baseline = m.Baseline
 				}
 			}
-		case "verdict":
+		case "verdict", "verdict_decided":
 			var v struct {
 				Verdict, Summary, Decision string
 			}
