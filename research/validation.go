@@ -16,10 +16,11 @@ import (
 // Validation re-runs the prototype and the best solution over the seeds
 // and decides. A finished validation (verdict.json) is read back.
 func (r *Run) Validation(ctx context.Context, p *Params, res *experiment.Result, taskHash string) (*validate.Verdict, error) {
+	_, before := os.Stat(filepath.Join(r.Dir, "verdict.json"))
 	end := r.beginPhase(ctx, "validation")
 	v, err := r.validation(ctx, p, res, taskHash)
 	end(err)
-	if err == nil {
+	if err == nil && before != nil { // a verdict read back was announced when it was made
 		r.emit(ctx, Verdict{v})
 	}
 	return v, err

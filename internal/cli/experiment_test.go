@@ -179,6 +179,48 @@ func TestExperimentOnDigits(t *testing.T) {
 	if !regexp.MustCompile(`run 2\s+0\.9\d+\s+0\.9\d+\s+yes`).MatchString(rp.stdout) || !regexp.MustCompile(`run 1\s+failed: .*yes`).MatchString(rp.stdout) {
 		t.Errorf("replay table:\n%s", rp.stdout)
 	}
+
+	// Every sandboxed command's output is in the run's logs: the failed
+	// run's traceback among them.
+	logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*-run.stderr"))
+	var traceback bool
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		traceback = traceback || strings.Contains(string(b), "NameError")
+	}
+	if len(logs) < 3 || !traceback {
+		t.Errorf("%d run logs (want the baseline's and both runs'), the traceback in one: %v", len(logs), traceback)
+	}
+
+	// mlrc validate validates the experiment run after the fact and
+	// writes its report; mlrc report writes the report again.
+	id := list[0].ID
+	v := run(t, nil, "validate", id, "--seeds", "0,1", "--runs-dir", runs)
+	if v.code != 0 || !strings.Contains(v.stdout, "verdict: ") {
+		t.Fatalf("validate: exit %d\n%s\n%s", v.code, v.stdout, v.stderr)
+	}
+	for _, f := range []string{"verdict.json", "report.html", "report.md"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("after validate: %v", err)
+		}
+	}
+	if r := run(t, nil, "validate", id, "--seeds", "0", "--runs-dir", runs); r.code != 2 {
+		t.Errorf("validate with one seed: exit %d, want 2", r.code)
+	}
+	os.Remove(filepath.Join(dir, "report.html"))
+	if r := run(t, nil, "report", id, "--runs-dir", runs); r.code != 0 || !strings.Contains(r.stdout, "report: ") {
+		t.Errorf("report: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(html), id) {
+		t.Errorf("the report written again: %v", err)
+	}
+	show := run(t, nil, "runs", "show", id, "--runs-dir", runs)
+	for _, want := range []string{"verdict  ", "metric   accuracy ", "report   " + filepath.Join(dir, "report.html")} {
+		if !strings.Contains(show.stdout, want) {
+			t.Errorf("runs show lacks %q:\n%s", want, show.stdout)
+		}
+	}
 }
 
 // TestMain lets a test re-execute this binary as the mlrc command, so that

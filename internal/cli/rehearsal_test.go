@@ -53,6 +53,9 @@ func TestRehearsal(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("the rehearsal failed (does examples/rehearsal/digits.yaml still fit the tools and schemas?): exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
+	if strings.ContainsAny(r.stdout, "\r\x1b") {
+		t.Errorf("not a terminal, yet the output redraws or has colour:\n%q", r.stdout)
+	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if lines[0] != research.RehearsalLine || lines[len(lines)-1] != research.RehearsalLine {
 		t.Errorf("the first and last lines must say it is a rehearsal:\nfirst %q\nlast  %q", lines[0], lines[len(lines)-1])

@@ -144,3 +144,38 @@ func TestResearchResume(t *testing.T) {
 		}
 	}
 }
+
+// mlrc research --plan implements the plan: no idea phase, no paper.
+func TestResearchWithPlan(t *testing.T) {
+	taskDir := digitsTask(t)
+	srv := fakeserver.New(digitsScript()...)
+	defer srv.Close()
+	runs := t.TempDir()
+	plan := filepath.Join(t.TempDir(), "plan.md")
+	os.WriteFile(plan, []byte("Replace the logistic regression with an RBF-kernel SVM on scaled pixels.\n"), 0o644)
+	env := map[string]string{"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "x", "HF_HUB_OFFLINE": "1"}
+	if r := run(t, env, "research", "--runs-dir", runs, "--plan", plan, "--paper", "x.md", "--task", taskDir); r.code != 2 {
+		t.Errorf("--plan with --paper: exit %d, want 2", r.code)
+	}
+	r := run(t, env, "research", "--runs-dir", runs, "--model", "openai/gpt-4o-mini", "--plan", plan,
+		"--task", taskDir, "--auto", "--offline", "--seeds", "0,1")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"a plan was given (" + plan + "): no idea phase", "phase 4/4: report", "verdict: "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := len(srv.Requests()); n != 7 {
+		t.Errorf("the model was asked %d times, want 7 (the experiment's only)", n)
+	}
+	if body := string(srv.Requests()[0].Raw); !strings.Contains(body, "RBF-kernel SVM on scaled pixels") {
+		t.Errorf("the plan is not in the agent's brief:\n%.1500s", body)
+	}
+	ideas, _ := filepath.Glob(filepath.Join(runs, "*", "ideas.json"))
+	reports, _ := filepath.Glob(filepath.Join(runs, "*", "report.html"))
+	if len(ideas) != 0 || len(reports) != 1 {
+		t.Errorf("%d ideas.json (want none), %d reports (want 1)", len(ideas), len(reports))
+	}
+}

@@ -91,6 +91,11 @@ func TestResearchStoppedWritesReport(t *testing.T) {
 			if !strings.Contains(stdout.String(), "to go on:") {
 				t.Errorf("the terminal does not say how to go on:\n%s", stdout.String())
 			}
+			// Ctrl-C says how to continue, in one line.
+			ctrlC := "stopped; continue with `mlrc resume " + m[1] + "`"
+			if got := strings.Contains(stdout.String(), ctrlC); got != (tt.name == "interrupt") {
+				t.Errorf("%q printed: %v, want %v:\n%s", ctrlC, got, tt.name == "interrupt", stdout.String())
+			}
 		})
 	}
 }

@@ -96,15 +96,17 @@ func (d *Display) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Start redraws the status line every Options.Every until Stop; it does
-// nothing without a terminal.
+// Start begins following a run: on a terminal, the status line redraws
+// every Options.Every until Stop.
 func (d *Display) Start() {
-	if !d.opts.TTY {
-		return
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stop != nil {
+		return
+	}
+	// A new run (mlrc bench runs several): its own clock and counts.
+	d.started, d.phase, d.step, d.cmd, d.runs, d.waiting = time.Now(), "", 0, nil, 0, 0
+	if !d.opts.TTY {
 		return
 	}
 	d.stop = make(chan struct{})
