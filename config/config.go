@@ -52,8 +52,13 @@ type Config struct {
 	Executor   string       `yaml:"executor"`
 	Slurm      slurm.Config `yaml:"slurm"`
 	Kubernetes kube.Config  `yaml:"kubernetes"`
-	LLM        LLM          `yaml:"llm"`
-	Budget     llm.Budget   `yaml:"budget"`
+	// GPUsPerRun is how many GPUs each run gets (CUDA_VISIBLE_DEVICES
+	// and the devices in the sandbox locally; --gres or nvidia.com/gpu on
+	// a cluster). -1, the default: one when this machine has NVIDIA GPUs
+	// and runs are local, else none.
+	GPUsPerRun int        `yaml:"gpus_per_run"`
+	LLM        LLM        `yaml:"llm"`
+	Budget     llm.Budget `yaml:"budget"`
 	// Prices add to or replace entries of the built-in price table.
 	Prices llm.Prices `yaml:"prices"`
 	// Providers add OpenAI- or Anthropic-compatible endpoints by name.
@@ -81,10 +86,11 @@ type Log struct {
 func Default() Config {
 	rp := llm.DefaultRetryPolicy()
 	return Config{
-		RunsDir:  "runs",
-		Python:   "/usr/bin/python3",
-		Sandbox:  "bwrap",
-		Executor: "local",
+		RunsDir:    "runs",
+		Python:     "/usr/bin/python3",
+		Sandbox:    "bwrap",
+		Executor:   "local",
+		GPUsPerRun: -1,
 		LLM: LLM{
 			Timeout:   rp.Timeout,
 			Attempts:  rp.Attempts,
@@ -254,6 +260,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("executor %q: want local, slurm or kubernetes", c.Executor))
+	}
+	if c.GPUsPerRun < -1 {
+		errs = append(errs, fmt.Errorf("gpus_per_run %d: want 0 or more (or -1: one per run when there are GPUs)", c.GPUsPerRun))
 	}
 	if c.LLM.Attempts < 1 {
 		errs = append(errs, fmt.Errorf("llm.attempts %d: want at least 1", c.LLM.Attempts))

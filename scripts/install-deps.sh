@@ -10,6 +10,7 @@ packages=(
   python3               # experiments run with /usr/bin/python3
   python3-numpy python3-pandas python3-sklearn python3-torch python3-xgboost python3-scipy
   dataset-fashion-mnist # the fashion-mnist example task
+  slurm-wlm munge       # the Slurm executor's tests start a single-node Slurm (executor/slurm/slurmtest)
 )
 
 missing=()
