@@ -202,7 +202,7 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 		status = "FAILED: " + failure(res)
 	}
 	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %.1f s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, res.Duration.Seconds(), lab.Isolation)
-	if p := res.Placement; p.Executor != "" && p.Executor != "local" {
+	if p := res.Placement; p.Executor != "" && (p.Executor != "local" || len(p.GPUs) > 0) {
 		fmt.Fprintf(&b, "Ran as %s\n", p)
 	}
 	switch {
