@@ -19,7 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/mlrc/mlrc/executor/kube"
+	"github.com/mlrc/mlrc/executor/kubeconf"
 	"github.com/mlrc/mlrc/executor/slurm"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
@@ -49,9 +49,9 @@ type Config struct {
 	Sandbox string `yaml:"sandbox"`
 	// Executor is where runs go: "local" (the sandbox on this machine),
 	// "slurm" or "kubernetes", with the settings below.
-	Executor   string       `yaml:"executor"`
-	Slurm      slurm.Config `yaml:"slurm"`
-	Kubernetes kube.Config  `yaml:"kubernetes"`
+	Executor   string          `yaml:"executor"`
+	Slurm      slurm.Config    `yaml:"slurm"`
+	Kubernetes kubeconf.Config `yaml:"kubernetes"`
 	// GPUsPerRun is how many GPUs each run gets (CUDA_VISIBLE_DEVICES
 	// and the devices in the sandbox locally; --gres or nvidia.com/gpu on
 	// a cluster). -1, the default: one when this machine has NVIDIA GPUs

@@ -12,7 +12,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/mlrc/mlrc/executor/kube"
+	"github.com/mlrc/mlrc/executor/kubeconf"
 	"github.com/mlrc/mlrc/executor/slurm"
 	"github.com/mlrc/mlrc/internal/gpu"
 	"github.com/mlrc/mlrc/sandbox"
@@ -28,7 +28,7 @@ const (
 // Options are the executors' settings.
 type Options struct {
 	Slurm      slurm.Config
-	Kubernetes kube.Config
+	Kubernetes kubeconf.Config
 	// Exe is the mlrc binary Slurm jobs run when Slurm.MLRC is empty.
 	Exe string
 	// Log hears batch jobs' output as it comes; optional.
@@ -71,18 +71,10 @@ func New(kind string, local sandbox.Runner, opt Options) (sandbox.Runner, error)
 		e.Log = opt.Log
 		return batchGPUs(e, opt.GPUsPerRun), nil
 	case Kubernetes:
-		if err := opt.Kubernetes.Validate(); err != nil {
-			return nil, err
-		}
-		client, err := kube.Client(opt.Kubernetes.Kubeconfig)
+		e, err := newKubernetes(opt)
 		if err != nil {
 			return nil, err
 		}
-		e, err := kube.New(opt.Kubernetes, client)
-		if err != nil {
-			return nil, err
-		}
-		e.Log = opt.Log
 		return batchGPUs(e, opt.GPUsPerRun), nil
 	}
 	return nil, fmt.Errorf("executor %q: want local, slurm or kubernetes", kind)
