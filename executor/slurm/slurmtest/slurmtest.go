@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,6 +144,9 @@ func (c *Cluster) daemon(name string, args ...string) error {
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), "SLURM_CONF="+c.Conf)
+	// A test binary killed at its timeout runs no cleanup: the daemons
+	// die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	log, err := os.Create(filepath.Join(c.Dir, name+".stderr"))
 	if err != nil {
 		return err
