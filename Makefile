@@ -7,11 +7,13 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 # build without them (go build ./cmd/mlrc) to debug.
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 BIN     := bin/mlrc
+# TAGS=kubernetes builds the Kubernetes executor in (client-go: +37 MB).
+TAGS    ?=
 
 .PHONY: help build modules demo deps test unit lint bench bench-tasks clean fuzz-research
 
 help:
-	@echo "make build      build $(BIN)"
+	@echo "make build      build $(BIN) (TAGS=kubernetes: with the Kubernetes executor)"
 	@echo "make demo       install what experiments need (apt), build, and run mlrc research on the digits example;"
 	@echo "                with no model configured, a labelled rehearsal (scripted model answers, all else real)"
 	@echo "make test       install what the tests need (apt), then lint and run every test"
@@ -24,7 +26,7 @@ help:
 	@echo "                the table shows each chosen idea's expected and measured change (needs ../shared/data)"
 
 build: modules
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
+	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
 
 # The main job: a whole research run — ideas from the Fashion-MNIST paper
 # (arXiv metadata the repository carries), experiments on the digits task

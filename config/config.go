@@ -19,7 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/mlrc/mlrc/executor/kube"
+	"github.com/mlrc/mlrc/executor/kubeconf"
 	"github.com/mlrc/mlrc/executor/slurm"
 	"github.com/mlrc/mlrc/llm"
 	"github.com/mlrc/mlrc/llm/providers"
@@ -49,11 +49,16 @@ type Config struct {
 	Sandbox string `yaml:"sandbox"`
 	// Executor is where runs go: "local" (the sandbox on this machine),
 	// "slurm" or "kubernetes", with the settings below.
-	Executor   string       `yaml:"executor"`
-	Slurm      slurm.Config `yaml:"slurm"`
-	Kubernetes kube.Config  `yaml:"kubernetes"`
-	LLM        LLM          `yaml:"llm"`
-	Budget     llm.Budget   `yaml:"budget"`
+	Executor   string          `yaml:"executor"`
+	Slurm      slurm.Config    `yaml:"slurm"`
+	Kubernetes kubeconf.Config `yaml:"kubernetes"`
+	// GPUsPerRun is how many GPUs each run gets (CUDA_VISIBLE_DEVICES
+	// and the devices in the sandbox locally; --gres or nvidia.com/gpu on
+	// a cluster). -1, the default: one when this machine has NVIDIA GPUs
+	// and runs are local, else none.
+	GPUsPerRun int        `yaml:"gpus_per_run"`
+	LLM        LLM        `yaml:"llm"`
+	Budget     llm.Budget `yaml:"budget"`
 	// Prices add to or replace entries of the built-in price table.
 	Prices llm.Prices `yaml:"prices"`
 	// Providers add OpenAI- or Anthropic-compatible endpoints by name.
@@ -84,10 +89,11 @@ type Log struct {
 func Default() Config {
 	rp := llm.DefaultRetryPolicy()
 	return Config{
-		RunsDir:  "runs",
-		Python:   "/usr/bin/python3",
-		Sandbox:  "bwrap",
-		Executor: "local",
+		RunsDir:    "runs",
+		Python:     "/usr/bin/python3",
+		Sandbox:    "bwrap",
+		Executor:   "local",
+		GPUsPerRun: -1,
 		LLM: LLM{
 			Timeout:   rp.Timeout,
 			Attempts:  rp.Attempts,
@@ -259,6 +265,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("executor %q: want local, slurm or kubernetes", c.Executor))
+	}
+	if c.GPUsPerRun < -1 {
+		errs = append(errs, fmt.Errorf("gpus_per_run %d: want 0 or more (or -1: one per run when there are GPUs)", c.GPUsPerRun))
 	}
 	if c.LLM.Attempts < 1 {
 		errs = append(errs, fmt.Errorf("llm.attempts %d: want at least 1", c.LLM.Attempts))

@@ -12,8 +12,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/mlrc/mlrc/executor/kube"
+	"github.com/mlrc/mlrc/executor/kubeconf"
 	"github.com/mlrc/mlrc/executor/slurm"
+	"github.com/mlrc/mlrc/internal/gpu"
 	"github.com/mlrc/mlrc/sandbox"
 )
 
@@ -27,11 +28,18 @@ const (
 // Options are the executors' settings.
 type Options struct {
 	Slurm      slurm.Config
-	Kubernetes kube.Config
+	Kubernetes kubeconf.Config
 	// Exe is the mlrc binary Slurm jobs run when Slurm.MLRC is empty.
 	Exe string
 	// Log hears batch jobs' output as it comes; optional.
 	Log io.Writer
+	// GPUsPerRun is how many GPUs each run gets: locally from GPUs, on a
+	// cluster from its scheduler. Zero: none.
+	GPUsPerRun int
+	// GPUs are this machine's GPUs (gpu.Host.Devices), for local runs.
+	GPUs []gpu.Device
+	// Probe samples the local GPUs' use; default gpu.Host.
+	Probe *gpu.Probe
 }
 
 // New returns the executor kind ("" is local) that runs in local, the
@@ -40,30 +48,43 @@ func New(kind string, local sandbox.Runner, opt Options) (sandbox.Runner, error)
 	switch kind {
 	case "", Local:
 		host, _ := os.Hostname()
-		return &LocalRunner{Runner: local, Host: host}, nil
+		var r sandbox.Runner = &LocalRunner{Runner: local, Host: host}
+		if opt.GPUsPerRun > 0 && len(opt.GPUs) > 0 {
+			probe := gpu.Host
+			if opt.Probe != nil {
+				probe = *opt.Probe
+			}
+			names := map[string]string{}
+			var idx []string
+			for _, d := range opt.GPUs {
+				names[d.Index] = d.Name
+				idx = append(idx, d.Index)
+			}
+			r = &GPURunner{Runner: r, Pool: gpu.NewPool(idx), PerRun: opt.GPUsPerRun, Probe: probe, Names: names}
+		}
+		return r, nil
 	case Slurm:
 		e, err := slurm.New(opt.Slurm, opt.Exe)
 		if err != nil {
 			return nil, err
 		}
 		e.Log = opt.Log
-		return e, nil
+		return batchGPUs(e, opt.GPUsPerRun), nil
 	case Kubernetes:
-		if err := opt.Kubernetes.Validate(); err != nil {
-			return nil, err
-		}
-		client, err := kube.Client(opt.Kubernetes.Kubeconfig)
+		e, err := newKubernetes(opt)
 		if err != nil {
 			return nil, err
 		}
-		e, err := kube.New(opt.Kubernetes, client)
-		if err != nil {
-			return nil, err
-		}
-		e.Log = opt.Log
-		return e, nil
+		return batchGPUs(e, opt.GPUsPerRun), nil
 	}
 	return nil, fmt.Errorf("executor %q: want local, slurm or kubernetes", kind)
+}
+
+func batchGPUs(r sandbox.Runner, n int) sandbox.Runner {
+	if n <= 0 {
+		return r
+	}
+	return withGPUs{Runner: r, n: n}
 }
 
 // LocalRunner runs in the local sandbox and records the host.

@@ -50,3 +50,14 @@ func TestNewRefuses(t *testing.T) {
 		t.Errorf("slurm without a shared directory: %v", err)
 	}
 }
+
+func TestKubernetesBuild(t *testing.T) {
+	_, err := New(Kubernetes, nil, Options{})
+	want := "TAGS=kubernetes" // the default build leaves client-go out
+	if KubernetesBuilt {
+		want = "kubernetes.image" // built in: the settings are checked
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("executor kubernetes with no settings: %v, want an error naming %s", err, want)
+	}
+}

@@ -256,7 +256,7 @@ func describeRun(lab *Lab, tr *Tracker, rec RunRecord, res *sandbox.Result, scor
 		status = "FAILED: " + failure(res)
 	}
 	fmt.Fprintf(&b, "Experiment run %d %s (exit status %d, %s) [sandbox: %s]\n", rec.Run, status, res.ExitCode, runTime(res.Duration, lab.Task.Limits.RunTimeout), lab.Isolation)
-	if p := res.Placement; p.Executor != "" && p.Executor != "local" {
+	if p := res.Placement; p.Executor != "" && (p.Executor != "local" || len(p.GPUs) > 0) {
 		fmt.Fprintf(&b, "Ran as %s\n", p)
 	}
 	if w := slowWarning(res.Duration, lab.Task.Limits.RunTimeout); w != "" && !res.TimedOut {

@@ -2,6 +2,8 @@ package research
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/mlrc/mlrc/experiment"
 	"github.com/mlrc/mlrc/report"
@@ -40,4 +42,45 @@ func reportPlacement(what string, p sandbox.Placement, seconds float64) report.P
 		res += fmt.Sprintf(", %d GPU", n)
 	}
 	return report.Placement{What: what, Where: p.String(), Seconds: seconds, Resources: res}
+}
+
+// WhereSummary is where the re-runs ran, in a few words ("slurm: 6 jobs
+// on node1, node2; GPU NVIDIA A100; 90 s of runs"), and their summed wall
+// time.
+func WhereSummary(ps []validate.Placed) (string, float64) {
+	if len(ps) == 0 {
+		return "", 0
+	}
+	var execs, hosts, gpus []string
+	jobs := 0
+	total := 0.0
+	for _, p := range ps {
+		execs = appendNew(execs, p.Where.Executor)
+		hosts = appendNew(hosts, p.Where.Host)
+		for _, g := range p.Where.GPUs {
+			gpus = appendNew(gpus, g)
+		}
+		if p.Where.Job != "" {
+			jobs++
+		}
+		total += p.Seconds
+	}
+	s := strings.Join(execs, ", ")
+	if jobs > 0 {
+		s += fmt.Sprintf(": %d jobs", jobs)
+	}
+	if len(hosts) > 0 {
+		s += " on " + strings.Join(hosts, ", ")
+	}
+	if len(gpus) > 0 {
+		s += "; GPUs " + strings.Join(gpus, ", ")
+	}
+	return s + fmt.Sprintf("; %.0f s of re-runs", total), total
+}
+
+func appendNew(list []string, s string) []string {
+	if s == "" || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }

@@ -281,6 +281,7 @@ func (b *Bwrap) args(spec Spec, env []string, srcs []string, lim Limits) ([]stri
 		a = append(a, "--ro-bind-try", p, p)
 	}
 	a = append(a, "--dev", "/dev", "--size", strconv.FormatInt(lim.Disk, 10), "--tmpfs", "/tmp")
+	a = append(a, gpuBinds("/dev", spec.GPUDevices)...)
 	for i, m := range spec.Mounts {
 		op := "--ro-bind"
 		if m.Writable {

@@ -15,9 +15,13 @@ type Placement struct {
 	Host string `json:"host,omitempty"`
 	// Job is the Slurm job id or the Kubernetes Job's name.
 	Job string `json:"job,omitempty"`
-	// GPUs are the devices the run was given (e.g. "0: NVIDIA A100"), GPU
-	// the kind, for the report.
-	GPUs []string `json:"gpus,omitempty"`
+	// GPUs are the devices the run was given, with their kind when known
+	// ("0 NVIDIA A100-SXM4-40GB"); GPUMemory the most GPU memory in use
+	// (bytes) and GPUUtilization the mean utilisation (percent) while it
+	// ran, where they were sampled.
+	GPUs           []string `json:"gpus,omitempty"`
+	GPUMemory      int64    `json:"gpu_memory,omitempty"`
+	GPUUtilization float64  `json:"gpu_utilization,omitempty"`
 	// CPUs and Memory are what was asked for the run.
 	CPUs   float64 `json:"cpus,omitempty"`
 	Memory int64   `json:"memory,omitempty"`
@@ -39,6 +43,9 @@ func (p Placement) String() string {
 	}
 	if n := len(p.GPUs); n > 0 {
 		fmt.Fprintf(&b, ", %d GPU (%s)", n, strings.Join(p.GPUs, ", "))
+		if p.GPUMemory > 0 {
+			fmt.Fprintf(&b, ", GPU memory peak %.1f GiB, %.0f%% busy", float64(p.GPUMemory)/(1<<30), p.GPUUtilization)
+		}
 	}
 	return b.String()
 }

@@ -76,6 +76,7 @@ func check(spec Spec) (Spec, error) {
 	if !filepath.IsAbs(spec.Dir) {
 		return spec, fmt.Errorf("sandbox: directory %s must be absolute", spec.Dir)
 	}
+	spec.Env = gpuEnv(spec.Env, spec.GPUDevices)
 	return spec, nil
 }
 

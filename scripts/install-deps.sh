@@ -11,6 +11,7 @@ packages=(
   python3-numpy python3-pandas python3-sklearn python3-torch python3-xgboost python3-scipy
   dataset-fashion-mnist # the fashion-mnist example task
   chromium              # the web UI's browser tests (web/browser_test.go) and scripts/check-report.sh
+  slurm-wlm munge       # the Slurm executor's tests start a single-node Slurm (executor/slurm/slurmtest)
 )
 
 missing=()

@@ -2,9 +2,13 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
+
+	"github.com/mlrc/mlrc/executor/slurm/slurmtest"
 
 	"github.com/mlrc/mlrc/sandbox"
 )
@@ -23,5 +27,36 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if shared.cluster != nil {
+		shared.cluster.Close()
+	}
+	os.Exit(code)
+}
+
+// shared is the package's one test cluster, started by the first test
+// that needs it.
+var shared struct {
+	once    sync.Once
+	cluster *slurmtest.Cluster
+	err     error
+}
+
+// startCluster starts the shared cluster, or skips (or fails) the test
+// with the reason it cannot start.
+func startCluster(t *testing.T) {
+	t.Helper()
+	shared.once.Do(func() {
+		shared.cluster, shared.err = slurmtest.Launch()
+		if shared.err == nil {
+			os.Setenv("SLURM_CONF", shared.cluster.Conf)
+		}
+	})
+	var skip *slurmtest.SkipError
+	switch {
+	case errors.As(shared.err, &skip):
+		t.Skip(skip.Error())
+	case shared.err != nil:
+		t.Fatal(shared.err)
+	}
 }

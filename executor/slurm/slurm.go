@@ -1,5 +1,5 @@
 // Package slurm runs sandboxed commands as Slurm batch jobs. Each run is
-// one job, submitted with sbatch --wait: the task's time, memory, CPU and
+// one job, submitted with sbatch and followed with scontrol: the task's time, memory, CPU and
 // GPU limits become Slurm options, the partition, account and QoS come
 // from the configuration. Inside the job mlrc runs again on the node
 // (`mlrc sandbox-job DIR`, see Node) and starts the same bubblewrap sandbox
@@ -15,7 +15,6 @@
 package slurm
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,7 +28,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mlrc/mlrc/sandbox"
@@ -160,81 +158,77 @@ func (e *Executor) Run(ctx context.Context, spec sandbox.Spec) (*sandbox.Result,
 	}
 	defer os.RemoveAll(job)
 	args := append(e.sbatchArgs(spec.Limits, job), filepath.Join(job, scriptName))
-	cmd := exec.Command("sbatch", args...)
+	cmd := exec.CommandContext(ctx, "sbatch", args...)
 	cmd.Dir = job
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
 	var stderr strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("slurm: start sbatch: %w", err)
-	}
-	// sbatch --parsable prints the job id ("12" or "12;cluster") once the
-	// job is queued, then waits for it to end.
-	ids := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		id := ""
-		if sc.Scan() {
-			id, _, _ = strings.Cut(strings.TrimSpace(sc.Text()), ";")
-		}
-		ids <- id
-		io.Copy(io.Discard, stdout)
-	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-
-	tail := &tailer{path: filepath.Join(job, outName), w: e.Log}
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	id := ""
-	var waitErr error
-wait:
-	for {
-		select {
-		case id = <-ids:
-			ids = nil
-		case waitErr = <-done:
-			break wait
-		case <-tick.C:
-			tail.poll()
-		case <-ctx.Done():
-			if id == "" {
-				select {
-				case id = <-ids:
-				case <-time.After(5 * time.Second):
-				}
+	out, err := cmd.Output()
+	// sbatch --parsable prints the job id ("12" or "12;cluster").
+	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";")
+	if err != nil || id == "" {
+		if ctx.Err() != nil {
+			if id != "" {
+				e.cancel(id)
 			}
-			e.cancel(id, cmd, done)
-			return nil, fmt.Errorf("slurm: run cancelled (job %s scancelled): %w", orUnknown(id), ctx.Err())
+			return nil, fmt.Errorf("slurm: run cancelled while submitting: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("slurm: sbatch failed: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	// Wait for the job: its result file appears (the node writes it last)
+	// or Slurm says it has ended. Polling scontrol every second answers
+	// sooner than sbatch --wait, whose checks grow to ten seconds apart.
+	tail := &tailer{path: filepath.Join(job, outName), w: e.Log}
+	result := filepath.Join(job, resultName)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			e.cancel(id)
+			return nil, fmt.Errorf("slurm: run cancelled (job %s scancelled): %w", id, ctx.Err())
+		case <-tick.C:
+		}
+		tail.poll()
+		if exists(result) {
+			break
+		}
+		if n%4 != 3 {
+			continue
+		}
+		if st := e.state(ctx, id); st.State != "" && ended(st.State) {
+			// The job is over; a shared filesystem may take a moment to
+			// show its result here.
+			for i := 0; i < 10 && !exists(result) && st.State == "COMPLETED"; i++ {
+				time.Sleep(500 * time.Millisecond)
+			}
+			break
 		}
 	}
 	tail.poll()
-	if ids != nil {
-		id = <-ids
-	}
-	if id == "" {
-		return nil, fmt.Errorf("slurm: sbatch failed: %v: %s", waitErr, strings.TrimSpace(stderr.String()))
-	}
 	return e.collect(ctx, id, job, spec, time.Since(start))
 }
 
-// cancel scancels the job and waits a little for sbatch to see it end.
-func (e *Executor) cancel(id string, cmd *exec.Cmd, done <-chan error) {
-	if id != "" {
-		c, stop := context.WithTimeout(context.Background(), 30*time.Second)
-		exec.CommandContext(c, "scancel", id).Run()
-		stop()
+// ended reports whether a job in this state will not run again.
+func ended(state string) bool {
+	switch state {
+	case "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD",
+		"RESIZING", "SIGNALING", "STAGE_OUT", "SUSPENDED", "STOPPED", "RESV_DEL_HOLD", "SPECIAL_EXIT":
+		return false
 	}
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-	}
+	return true
+}
+
+// cancel scancels the job.
+func (e *Executor) cancel(id string) {
+	c, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	exec.CommandContext(c, "scancel", id).Run()
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // collect reads the job's result, or asks Slurm why there is none.
@@ -260,7 +254,7 @@ func (e *Executor) collect(ctx context.Context, id, job string, spec sandbox.Spe
 	st := e.state(ctx, id)
 	place.Host = st.Node
 	out, _ := os.ReadFile(filepath.Join(job, outName))
-	res := ended(st, id, wall, spec.Limits)
+	res := endedBySlurm(st, id, wall, spec.Limits)
 	res.Stderr = sandbox.Output{Text: string(out), Total: int64(len(out))}
 	res.Placement = place
 	return res, nil
@@ -274,8 +268,8 @@ type State struct {
 	Exit   string // "0:15": exit code and signal
 }
 
-// ended is the result of a job that wrote none: Slurm ended it.
-func ended(st State, id string, wall time.Duration, lim sandbox.Limits) *sandbox.Result {
+// endedBySlurm is the result of a job that wrote none: Slurm ended it.
+func endedBySlurm(st State, id string, wall time.Duration, lim sandbox.Limits) *sandbox.Result {
 	res := &sandbox.Result{ExitCode: -1, Signal: "killed", Duration: wall, Isolation: "slurm job " + id}
 	why := st.State
 	if st.Reason != "" && st.Reason != "None" {
@@ -374,7 +368,7 @@ func (e *Executor) sbatchArgs(lim sandbox.Limits, job string) []string {
 	}
 	minutes := int(math.Ceil((wall + e.cfg.TimeMargin).Minutes()))
 	args := []string{
-		"--parsable", "--wait", "--export=NONE",
+		"--parsable", "--export=NONE",
 		"--job-name=mlrc-run",
 		"--output=" + filepath.Join(job, outName),
 		"--chdir=" + job,
@@ -468,13 +462,6 @@ func emptyPath(p string, st os.FileInfo) bool {
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func orUnknown(id string) string {
-	if id == "" {
-		return "(not yet queued)"
-	}
-	return id
 }
 
 // tailer copies what a growing file gains to w.

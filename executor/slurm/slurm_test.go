@@ -3,6 +3,7 @@ package slurm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlrc/mlrc/executor/slurm/slurmtest"
 	"github.com/mlrc/mlrc/sandbox"
 )
 
 func TestSbatchArgs(t *testing.T) {
 	e := &Executor{cfg: Config{SharedDir: "/shared", Partition: "gpu", Account: "lab", QoS: "short", TimeMargin: 2 * time.Minute, MemoryMargin: 256 << 20, SbatchArgs: []string{"--constraint=a100"}}}
 	got := e.sbatchArgs(sandbox.Limits{Wall: 90 * time.Second, Memory: 1 << 30, CPUs: 1.5, GPUs: 2}, "/shared/job")
-	for _, want := range []string{"--parsable", "--wait", "--export=NONE", "--time=4", "--mem=1280M", "--cpus-per-task=2",
+	for _, want := range []string{"--parsable", "--export=NONE", "--time=4", "--mem=1280M", "--cpus-per-task=2",
 		"--gres=gpu:2", "--partition=gpu", "--account=lab", "--qos=short", "--constraint=a100", "--output=/shared/job/slurm.out"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("sbatch args %q lack %s", got, want)
@@ -60,7 +60,7 @@ func TestEnded(t *testing.T) {
 		if st.State != tc.state || st.Node != tc.node || (tc.exit != "" && st.Exit != tc.exit) {
 			t.Errorf("%q parsed as %+v", tc.out, st)
 		}
-		res := ended(st, "7", time.Second, sandbox.Limits{Memory: 1 << 30})
+		res := endedBySlurm(st, "7", time.Second, sandbox.Limits{Memory: 1 << 30})
 		if res.OK() || res.TimedOut != tc.timedOut || res.OOM != tc.oom {
 			t.Errorf("%s: result %+v", tc.state, res)
 		}
@@ -74,7 +74,7 @@ func TestStageRefusesUnsharedPaths(t *testing.T) {
 	shared := t.TempDir()
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "data.csv"), []byte("x"), 0o644)
-	e := &Executor{cfg: Config{SharedDir: shared}, node: []string{"/usr/bin/mlrc"}}
+	e := &Executor{cfg: Config{SharedDir: shared, Sandbox: "bwrap"}, node: []string{"/usr/bin/mlrc"}}
 	_, err := e.stage(sandbox.Spec{Command: []string{"true"}, Mounts: []sandbox.Mount{{Source: other, Writable: true}}})
 	if err == nil || !strings.Contains(err.Error(), "slurm.shared_paths") {
 		t.Fatalf("a writable mount off the shared filesystem: err %v", err)
@@ -86,8 +86,13 @@ func TestStageRefusesUnsharedPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	script, _ := os.ReadFile(filepath.Join(job, scriptName))
-	if !strings.Contains(string(script), "'/usr/bin/mlrc' 'sandbox-job' '--sandbox' '' '"+job+"'") && !strings.Contains(string(script), "'sandbox-job'") {
+	if !strings.Contains(string(script), "\nexec '/usr/bin/mlrc' 'sandbox-job' '--sandbox' 'bwrap' '"+job+"'\n") {
 		t.Errorf("job script:\n%s", script)
+	}
+	b, _ := os.ReadFile(filepath.Join(job, specName))
+	var jf jobFile
+	if err := json.Unmarshal(b, &jf); err != nil || len(jf.Covers) != 1 || jf.Covers[0].Mount != 0 || !jf.Covers[0].Dir || jf.Spec.Mounts[0].Target != "/data" {
+		t.Errorf("job file %s: %v", b, err)
 	}
 	if !strings.HasPrefix(job, filepath.Join(shared, "mlrc-jobs")) {
 		t.Errorf("job directory %s is not under the shared directory", job)
@@ -108,7 +113,7 @@ func TestConfigValidate(t *testing.T) {
 // cluster starts the test cluster and an executor whose nodes run this
 // test binary as mlrc.
 func cluster(t *testing.T, shared ...string) (*Executor, *syncBuffer) {
-	slurmtest.Start(t)
+	startCluster(t)
 	if _, err := exec.LookPath("bwrap"); err != nil {
 		t.Skip("bwrap is not installed")
 	}

@@ -35,7 +35,11 @@ type benchRow struct {
 	CostUSD     float64  `json:"cost_usd"`
 	PriceKnown  bool     `json:"price_known"`
 	WallSeconds float64  `json:"wall_seconds"`
-	Error       string   `json:"error,omitempty"`
+	// Where says where the validation's re-runs ran (executor, hosts,
+	// jobs, GPUs); RunSeconds is their summed wall time.
+	Where      string  `json:"where,omitempty"`
+	RunSeconds float64 `json:"run_seconds,omitempty"`
+	Error      string  `json:"error,omitempty"`
 }
 
 // benchSuccess is MLAgentBench's definition: at least 10% better than the
@@ -149,6 +153,7 @@ func benchRowOf(dir string, o *research.Outcome, err error) benchRow {
 			d := v.Best.Mean - v.Baseline.Mean
 			row.Measured = &d
 		}
+		row.Where, row.RunSeconds = research.WhereSummary(v.Placements)
 	}
 	return row
 }
@@ -176,7 +181,7 @@ func relative(base, best float64, minimize bool) float64 {
 
 func printBench(a *app, rows []benchRow) {
 	w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "\nTASK\tBASELINE\tBEST\tIMPROVEMENT\tEXPECTED\tMEASURED\tSUCCESS\tSTEPS\tTOKENS\tCOST\tWALL")
+	fmt.Fprintln(w, "\nTASK\tBASELINE\tBEST\tIMPROVEMENT\tEXPECTED\tMEASURED\tSUCCESS\tSTEPS\tTOKENS\tCOST\tWALL\tRE-RUNS RAN")
 	for _, r := range rows {
 		best, imp := "-", "-"
 		if r.Best != nil {
@@ -200,8 +205,12 @@ func printBench(a *app, rows []benchRow) {
 		if !r.PriceKnown {
 			cost += "?"
 		}
-		fmt.Fprintf(w, "%s\t%.4g\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.0f s\n", r.Task, r.Baseline, best, imp, signed(r.Expected), signed(r.Measured),
-			success, r.Steps, r.Tokens, cost, r.WallSeconds)
+		where := r.Where
+		if where == "" {
+			where = "-"
+		}
+		fmt.Fprintf(w, "%s\t%.4g\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.0f s\t%s\n", r.Task, r.Baseline, best, imp, signed(r.Expected), signed(r.Measured),
+			success, r.Steps, r.Tokens, cost, r.WallSeconds, where)
 	}
 	w.Flush()
 }

@@ -67,7 +67,7 @@ func (a *app) doctorCommand() *cobra.Command {
 				checks = append(checks, a.checkModel(ctx))
 			}
 			checks = append(checks, a.checkPython(ctx)...)
-			checks = append(checks, a.checkSandbox(ctx), a.checkStore(ctx), a.checkDisk())
+			checks = append(checks, a.checkSandbox(ctx), a.checkStore(ctx), a.checkDisk(), a.checkGPU(ctx))
 			failed := 0
 			for _, c := range checks {
 				mark := "OK  "

@@ -168,7 +168,7 @@ func (a *app) openLabRun(ctx context.Context, t *task.Task, model, kind string, 
 	if err != nil {
 		return nil, usageError("%w", err)
 	}
-	runner, isolation, err := a.sandbox()
+	runner, isolation, err := a.runner()
 	if err != nil {
 		return nil, err
 	}
@@ -311,9 +311,6 @@ func (a *app) follow(r *research.Run) func() {
 func (a *app) sandbox() (sandbox.Runner, string, error) {
 	r, warning, err := sandbox.New(a.cfg.Sandbox)
 	if err != nil {
-		return nil, "", err
-	}
-	if r, err = a.executor(r); err != nil {
 		return nil, "", err
 	}
 	if warning != "" {

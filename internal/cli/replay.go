@@ -66,7 +66,7 @@ func (a *app) runReplay(ctx context.Context, ref string) (err error) {
 	if err != nil {
 		return usageError("%w", err)
 	}
-	runner, isolation, err := a.sandbox()
+	runner, isolation, err := a.runner()
 	if err != nil {
 		return err
 	}

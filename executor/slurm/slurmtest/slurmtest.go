@@ -6,6 +6,8 @@ package slurmtest
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,95 +25,139 @@ import (
 // Cluster is a running single-node Slurm.
 type Cluster struct {
 	Dir  string // its state, logs and configuration
-	Conf string // slurm.conf; SLURM_CONF points at it for the test
+	Conf string // slurm.conf; SLURM_CONF must point at it
+	cmds []*exec.Cmd
+	logs []*os.File
 }
 
-// Start starts the cluster and stops it when the test ends. It sets
+// SkipError says why a cluster cannot start here (not root, Slurm not
+// installed, a daemon that does not come up): a reason to skip, not a
+// failure.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "slurm: " + e.Reason }
+
+// Start starts the cluster for one test and stops it when the test ends,
+// skipping the test with the reason when it cannot start. It sets
 // SLURM_CONF for the test's process (so the test cannot be parallel).
 func Start(t testing.TB) *Cluster {
 	t.Helper()
+	c, err := Launch()
+	if c != nil {
+		t.Cleanup(c.Close)
+	}
+	var skip *SkipError
+	switch {
+	case errors.As(err, &skip):
+		t.Skip(skip.Error())
+	case err != nil:
+		t.Fatal(err)
+	}
+	t.Setenv("SLURM_CONF", c.Conf)
+	return c
+}
+
+// Launch starts a cluster; Close stops it. A *SkipError says why it
+// cannot start here. Sbatch and the other clients need SLURM_CONF=Conf.
+func Launch() (*Cluster, error) {
 	if os.Geteuid() != 0 {
-		t.Skip("slurm: the test cluster needs root (slurmd runs jobs as their user)")
+		return nil, &SkipError{"the test cluster needs root (slurmd runs jobs as their user)"}
 	}
 	for _, bin := range []string{"munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if _, err := os.Stat(filepath.Join("/usr/sbin", bin)); err != nil {
-				t.Skipf("slurm: %s is not installed (apt-get install slurm-wlm munge)", bin)
+				return nil, &SkipError{bin + " is not installed (apt-get install slurm-wlm munge)"}
 			}
 		}
 	}
 	// The socket path must be short (108 bytes): not under t.TempDir.
 	dir, err := os.MkdirTemp("", "mlrc-slurm-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	c := &Cluster{Dir: dir, Conf: filepath.Join(dir, "slurm.conf")}
 	// munged wants everyone to reach its socket's directory.
 	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return c, err
 	}
 	for _, d := range []string{"munge", "state", "spool"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
+			return c, err
 		}
 	}
 	key := make([]byte, 1024)
-	if f, err := os.Open("/dev/urandom"); err == nil {
-		f.Read(key)
-		f.Close()
+	if _, err := rand.Read(key); err != nil {
+		return c, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "munge", "key"), key, 0o600); err != nil {
-		t.Fatal(err)
+		return c, err
 	}
 	conf, err := config(dir)
 	if err != nil {
-		t.Skipf("slurm: %v", err)
+		return c, &SkipError{err.Error()}
 	}
 	if err := os.WriteFile(c.Conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		return c, err
 	}
-	t.Setenv("SLURM_CONF", c.Conf)
-
 	m := filepath.Join(dir, "munge")
-	c.daemon(t, "munged", "-F", "--key-file="+filepath.Join(m, "key"), "--socket="+filepath.Join(m, "sock"),
-		"--pid-file="+filepath.Join(m, "pid"), "--log-file="+filepath.Join(m, "log"), "--seed-file="+filepath.Join(m, "seed"))
-	if !waitFor(10*time.Second, func() bool { _, err := os.Stat(filepath.Join(m, "sock")); return err == nil }) {
-		t.Skipf("slurm: munged did not start: %s", c.log("munged.stderr"))
+	if err := c.daemon("munged", "-F", "--key-file="+filepath.Join(m, "key"), "--socket="+filepath.Join(m, "sock"),
+		"--pid-file="+filepath.Join(m, "pid"), "--log-file="+filepath.Join(m, "log"), "--seed-file="+filepath.Join(m, "seed")); err != nil {
+		return c, err
 	}
-	c.daemon(t, "slurmctld", "-D", "-c", "-i")
-	c.daemon(t, "slurmd", "-D", "-N", "localhost")
+	if !waitFor(10*time.Second, func() bool { _, err := os.Stat(filepath.Join(m, "sock")); return err == nil }) {
+		return c, &SkipError{"munged did not start: " + c.log("munged.stderr")}
+	}
+	if err := c.daemon("slurmctld", "-D", "-c", "-i"); err != nil {
+		return c, err
+	}
+	if err := c.daemon("slurmd", "-D", "-N", "localhost"); err != nil {
+		return c, err
+	}
 	if !waitFor(30*time.Second, func() bool {
-		out, err := exec.Command("sinfo", "-h", "-o", "%T").Output()
+		cmd := exec.Command("sinfo", "-h", "-o", "%T")
+		cmd.Env = append(os.Environ(), "SLURM_CONF="+c.Conf)
+		out, err := cmd.Output()
 		return err == nil && strings.TrimSpace(string(out)) == "idle"
 	}) {
-		t.Skipf("slurm: the node did not become idle within 30 s:\n%s\n%s", c.log("slurmctld.log"), c.log("slurmd.log"))
+		return c, &SkipError{"the node did not become idle within 30 s:\n" + c.log("slurmctld.log") + "\n" + c.log("slurmd.log")}
 	}
-	return c
+	return c, nil
 }
 
-// daemon starts a daemon in the foreground and kills it at the end.
-func (c *Cluster) daemon(t testing.TB, name string, args ...string) {
+// Close stops the daemons and removes the cluster's directory.
+func (c *Cluster) Close() {
+	for i := len(c.cmds) - 1; i >= 0; i-- {
+		c.cmds[i].Process.Kill()
+		c.cmds[i].Wait()
+	}
+	for _, f := range c.logs {
+		f.Close()
+	}
+	os.RemoveAll(c.Dir)
+}
+
+// daemon starts a daemon in the foreground; Close kills it.
+func (c *Cluster) daemon(name string, args ...string) error {
 	path, err := exec.LookPath(name)
 	if err != nil {
 		path = filepath.Join("/usr/sbin", name)
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), "SLURM_CONF="+c.Conf)
+	// A test binary killed at its timeout runs no cleanup: the daemons
+	// die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	log, err := os.Create(filepath.Join(c.Dir, name+".stderr"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
+	c.logs = append(c.logs, log)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
-		log.Close()
-		t.Skipf("slurm: start %s: %v", name, err)
+		return &SkipError{fmt.Sprintf("start %s: %v", name, err)}
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		log.Close()
-	})
+	c.cmds = append(c.cmds, cmd)
+	return nil
 }
 
 // log is the tail of one of the cluster's log files.
