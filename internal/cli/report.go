@@ -138,7 +138,7 @@ run directory. A research run validates itself; continue one with mlrc resume.`,
 				return usageError("run %s: %w", info.ID, research.ErrNoResult)
 			}
 			p.Seeds, p.MinRelative = seeds, minRel
-			runner, isolation, err := a.sandbox()
+			runner, isolation, err := a.runner()
 			if err != nil {
 				return err
 			}
