@@ -8,7 +8,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 BIN     := bin/mlrc
 
-.PHONY: help build modules demo deps test unit lint bench clean fuzz-research
+.PHONY: help build modules demo deps test unit lint bench race clean fuzz-research
 
 help:
 	@echo "make build      build $(BIN)"
@@ -20,6 +20,7 @@ help:
 	@echo "make fuzz-research [N=50]  N research runs on digits against ../shared/tools/fakellm.py --mode schema"
 	@echo "                (seeds 1..N, random schema-valid answers): a table of exit, phase, report, failure"
 	@echo "make bench      build, then measure mlrc's performance figures (mlrc bench perf; a few minutes)"
+	@echo "make race       the tests of the packages with concurrency under the race detector (slow: run it alone)"
 
 build: modules
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
@@ -86,6 +87,13 @@ fuzz-research: build
 RUNS ?= 5
 bench: build
 	./$(BIN) bench perf --runs $(RUNS)
+
+# The packages that run goroutines of their own (the sandbox's pipes and
+# watchers, concurrent validation re-runs, tree search, the store, model
+# streams), under the race detector. Slow: run it alone.
+RACE_PKGS ?= ./sandbox/... ./snapshot/... ./experiment/... ./validate/... ./store/... ./llm/... ./agent/... ./internal/cli/...
+race:
+	$(GO) test -race -count=1 -timeout 90m $(RACE_PKGS)
 
 clean:
 	rm -rf bin
