@@ -10,7 +10,7 @@ BIN     := bin/mlrc
 # TAGS=kubernetes builds the Kubernetes executor in (client-go: +37 MB).
 TAGS    ?=
 
-.PHONY: help build modules demo deps test unit lint bench bench-tasks clean fuzz-research
+.PHONY: help build modules demo deps test unit lint bench bench-tasks race clean fuzz-research
 
 help:
 	@echo "make build      build $(BIN) (TAGS=kubernetes: with the Kubernetes executor)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench      build, then measure mlrc's performance figures (mlrc bench perf; a few minutes)"
 	@echo "make bench-tasks  mlrc bench over the five example tasks with the scripted model examples/rehearsal/bench.yaml:"
 	@echo "                the table shows each chosen idea's expected and measured change (needs ../shared/data)"
+	@echo "make race       the tests of the packages with concurrency under the race detector (slow: run it alone)"
 
 build: modules
 	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mlrc
@@ -98,6 +99,14 @@ BENCH_TASKS := digits fashion-mnist house-price semrel spaceship-titanic
 bench-tasks: build
 	./$(BIN) bench --model scripted/examples/rehearsal/bench.yaml --offline --n 1 \
 	  --paper examples/papers/fashion-mnist.md $(foreach t,$(BENCH_TASKS),--task examples/tasks/$(t))
+
+# The packages that run goroutines of their own (the sandbox's pipes and
+# watchers, concurrent validation re-runs, tree search, the store, model
+# streams), under the race detector. Slow: run it alone; -short leaves out
+# the tests of 1 GiB files, which time out at the race detector's pace.
+RACE_PKGS ?= ./sandbox/... ./snapshot/... ./experiment/... ./validate/... ./store/... ./llm/... ./agent/... ./internal/cli/...
+race:
+	$(GO) test -race -short -count=1 -timeout 90m $(RACE_PKGS)
 
 clean:
 	rm -rf bin

@@ -9,7 +9,7 @@ import (
 
 // touched records that something outside the workspace's own methods (an
 // experiment run, its evaluation) may have changed the files.
-func (w *Workspace) touched() { w.changed.Store(true) }
+func (w *Workspace) touched() { w.mayHaveChanged.Store(true) }
 
 // checkpoints commits the workspace to its snapshot repository, but only
 // when something may have changed it since the last commit: a read-only
@@ -40,12 +40,21 @@ func (c *checkpoints) beforeRun(ctx context.Context, message string) (string, er
 func (c *checkpoints) record(ctx context.Context, message string, always bool) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	// Clear the flag before committing: a change made while git runs
-	// sets it again and is recorded next time.
-	if changed := c.ws.changed.Swap(false); c.last != "" && !changed && !always {
+	// Clear the flags before committing: a change made while git runs
+	// sets them again and is recorded next time.
+	changed, maybe := c.ws.changed.Swap(false), c.ws.mayHaveChanged.Swap(false)
+	if c.last != "" && !changed && !maybe && !always {
 		return c.last, nil
 	}
-	id, _, err := c.repo.Commit(ctx, message)
+	var id string
+	var err error
+	if c.last != "" && !changed {
+		// Probably unchanged (a run that wrote nothing, the check before
+		// a run): compare with the last commit before committing.
+		id, _, err = c.repo.CommitUnless(ctx, message, c.last)
+	} else {
+		id, _, err = c.repo.Commit(ctx, message)
+	}
 	if err != nil {
 		c.ws.changed.Store(true)
 		return "", err

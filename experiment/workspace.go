@@ -39,9 +39,11 @@ type Workspace struct {
 	journal []change
 	size    int // bytes held by the journal
 
-	// changed is set by whatever may have changed the files (a write, an
-	// undo, an experiment run) and cleared when a snapshot records them.
-	changed atomic.Bool
+	// changed is set when the tools changed the files (a write, an undo),
+	// mayHaveChanged when something else may have (an experiment run, a
+	// researcher at a checkpoint); both are cleared when a snapshot
+	// records the files.
+	changed, mayHaveChanged atomic.Bool
 }
 
 // change is one file as it was before an edit or a write.

@@ -39,7 +39,10 @@ func sandboxIdentity() (identity, bool, error) {
 
 // chownTree gives root and everything below it to id, without following
 // symlinks. Changing the owner also clears setuid and setgid bits. It runs
-// only while no process of the sandbox is alive.
+// only while no process of the sandbox is alive. What id owns already (what
+// earlier runs made or were given) is left alone: a chown would change its
+// ctime, and git would then read every file again to snapshot the
+// workspace.
 func chownTree(root string, id identity) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -47,6 +50,11 @@ func chownTree(root string, id identity) error {
 				return err
 			}
 			return nil // vanished meanwhile
+		}
+		if fi, err := d.Info(); err == nil {
+			if uid, gid := fileOwner(fi); uid == id.uid && gid == id.gid {
+				return nil
+			}
 		}
 		if err := os.Lchown(p, id.uid, id.gid); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("sandbox: give %s to the sandbox user %d: %w", p, id.uid, err)

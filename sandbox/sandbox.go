@@ -19,9 +19,10 @@
 // size and CPU time by rlimits; the disk by watching the writable mounts.
 // Result.Isolation says which were used, and Inspect what a host offers.
 //
-// When mlrc is root, bwrap runs as an unprivileged host uid (DefaultUID),
-// so that nothing an experiment does or leaves has root's rights; a
-// seccomp filter denies the system calls experiments have no use for.
+// When mlrc is root, the shim and bwrap run as an unprivileged host uid
+// (DefaultUID), so that nothing an experiment does or leaves has root's
+// rights; a seccomp filter denies the system calls experiments have no use
+// for. Result.Phases says where the time of a run went.
 package sandbox
 
 import (

@@ -181,3 +181,45 @@ func TestFallbackIsolation(t *testing.T) {
 		}
 	}
 }
+
+// chownTree gives the sandbox uid what it does not own yet, and leaves
+// what it owns untouched (not even its ctime, which git reads).
+func TestChownTreeOnlyWhatNeedsIt(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	id := identity{DefaultUID, DefaultUID}
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.txt")
+	os.WriteFile(old, []byte("a"), 0o644)
+	if err := chownTree(dir, id); err != nil {
+		t.Fatal(err)
+	}
+	ctime := func(p string) syscall.Timespec {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ctim
+	}
+	before := ctime(old)
+	time.Sleep(20 * time.Millisecond)
+	fresh := filepath.Join(dir, "sub", "new.txt")
+	os.MkdirAll(filepath.Dir(fresh), 0o755)
+	os.WriteFile(fresh, []byte("b"), 0o644)
+	if err := chownTree(dir, id); err != nil {
+		t.Fatal(err)
+	}
+	if after := ctime(old); after != before {
+		t.Errorf("the file the sandbox owned already was changed (ctime %v -> %v)", before, after)
+	}
+	for _, p := range []string{dir, old, filepath.Dir(fresh), fresh} {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid, gid := fileOwner(fi); uid != id.uid || gid != id.gid {
+			t.Errorf("%s belongs to %d:%d, want %d:%d", p, uid, gid, id.uid, id.gid)
+		}
+	}
+}

@@ -84,6 +84,19 @@ func (r *Repo) git(ctx context.Context, args ...string) (string, error) {
 func (r *Repo) Commit(ctx context.Context, message string) (id string, changed bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.commit(ctx, message, "")
+}
+
+// CommitUnless is Commit for a workspace that has probably not changed
+// since commit last: when the files are exactly last, it returns last and
+// false after two git processes (stage, compare) instead of four.
+func (r *Repo) CommitUnless(ctx context.Context, message, last string) (id string, changed bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.commit(ctx, message, last)
+}
+
+func (r *Repo) commit(ctx context.Context, message, last string) (id string, changed bool, err error) {
 	// --force: a .gitignore written into the workspace must not hide files
 	// from the record; only Python's caches and files over MaxFile are
 	// left out.
@@ -105,6 +118,11 @@ func (r *Repo) Commit(ctx context.Context, message string) (id string, changed b
 			return "", false, err
 		}
 		message += fmt.Sprintf("\n\nNot recorded (over %d MiB): %s", r.maxFile()>>20, strings.Join(r.skipped, ", "))
+	}
+	if last != "" {
+		if _, err := r.git(ctx, "diff", "--cached", "--quiet", last, "--"); err == nil {
+			return last, false, nil
+		}
 	}
 	// Commit straight away: when something changed (the usual case, since
 	// callers commit after changes) that is three git processes in all.

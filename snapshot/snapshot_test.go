@@ -191,3 +191,41 @@ func TestChanges(t *testing.T) {
 		}
 	}
 }
+
+// CommitUnless returns the given commit when the files are exactly it, and
+// records them otherwise, even when HEAD has moved on from it.
+func TestCommitUnless(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	ws := filepath.Join(base, "ws")
+	write(t, ws, "train.py", "print(1)\n")
+	r, err := Open(ctx, filepath.Join(base, "snap.git"), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, _, err := r.Commit(ctx, "prototype")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, ws, "__pycache__/x.pyc", "cache") // never recorded
+	if id, changed, err := r.CommitUnless(ctx, "run 1", c1); err != nil || changed || id != c1 {
+		t.Errorf("unchanged: %s, %v, %v; want %s, false", id, changed, err, c1)
+	}
+	write(t, ws, "out.txt", "written by the run\n")
+	c2, changed, err := r.CommitUnless(ctx, "run 1", c1)
+	if err != nil || !changed || c2 == c1 {
+		t.Fatalf("changed: %s, %v, %v; want a new commit", c2, changed, err)
+	}
+	if files, _ := r.Files(ctx, c2); strings.Join(files, ",") != "out.txt,train.py" {
+		t.Errorf("files of the new commit: %v", files)
+	}
+	// Against an older commit than HEAD, the same files are a new commit
+	// of their own only if they differ from it.
+	if id, changed, err := r.CommitUnless(ctx, "step", c2); err != nil || changed || id != c2 {
+		t.Errorf("unchanged since c2: %s, %v, %v", id, changed, err)
+	}
+	os.Remove(filepath.Join(ws, "out.txt"))
+	if id, changed, err := r.CommitUnless(ctx, "undo", c1); err != nil || changed || id != c1 {
+		t.Errorf("back to c1's files: %s, %v, %v; want c1", id, changed, err)
+	}
+}

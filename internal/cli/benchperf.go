@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,10 +46,13 @@ goal, median, min, max, runs, pass or FAIL. No model or network is needed.`,
 			if p.Runs < 1 || p.Steps < 2 || p.Reps < 1 {
 				return usageError("--runs and --reps must be at least 1, --steps at least 2")
 			}
-			figs, err := a.benchPerf(cmd.Context(), p)
+			figs, phases, err := a.benchPerf(cmd.Context(), p)
 			if figs != nil {
 				fmt.Fprintln(a.env.Stdout)
 				perf.Print(a.env.Stdout, figs)
+			}
+			if len(phases) > 0 {
+				fmt.Fprintf(a.env.Stdout, "\nsandbox start, median per phase (python -c pass, last run): %s\n", phases)
 			}
 			return err
 		},
@@ -88,6 +92,7 @@ const (
 	figWall     = "run wall ÷ sandboxed time"
 	figSandbox  = "python -c pass: sandbox ÷ bare"
 	figBwrap    = "  (bwrap alone ÷ bare)"
+	figOverBw   = "  (sandbox ÷ bwrap alone)"
 	figValidate = "validation wall ÷ (re-runs ÷ cores)"
 	figReport   = "report phase"
 	figPDF      = "first PDF, fresh HOME"
@@ -98,12 +103,13 @@ const (
 // the chosen libraries take today, so that growth shows.
 const binaryGoal = 85
 
-func (a *app) benchPerf(ctx context.Context, p perfParams) ([]perf.Figure, error) {
-	figs := []perf.Figure{
+func (a *app) benchPerf(ctx context.Context, p perfParams) (figs []perf.Figure, phases string, err error) {
+	figs = []perf.Figure{
 		{Name: figStep, Limit: 5, Unit: "ms", Note: fmt.Sprintf("%d-step run, instant scripted model, median over steps", p.Steps)},
 		{Name: figWall, Limit: 1.03, Unit: "×"},
 		{Name: figSandbox, Limit: 1.45, Unit: "×"},
 		{Name: figBwrap, Limit: math.NaN(), Unit: "×", Note: "reference: what bwrap itself costs"},
+		{Name: figOverBw, Limit: math.NaN(), Unit: "×", Note: "reference: what mlrc adds to bwrap (shim, uid, limits, seccomp)"},
 		{Name: figValidate, Limit: 1.15, Unit: "×", Note: fmt.Sprintf("%d seeds × 2 arms, %d cores", len(p.Seeds), perf.Cores())},
 		{Name: figReport, Limit: 0.5, Unit: "s"},
 		{Name: figPDF, Limit: 1, Unit: "s", Note: "after a first use on the machine"},
@@ -135,20 +141,20 @@ func (a *app) benchPerf(ctx context.Context, p perfParams) ([]perf.Figure, error
 
 	t, err := task.Load(p.Task)
 	if err != nil {
-		return figs, usageError("--task: %w", err)
+		return figs, phases, usageError("--task: %w", err)
 	}
 	runner, isolation, err := a.sandbox()
 	if err != nil {
-		return figs, err
+		return figs, phases, err
 	}
 	dir, err := os.MkdirTemp("", "mlrc-bench-perf-")
 	if err != nil {
-		return figs, err
+		return figs, phases, err
 	}
 	defer os.RemoveAll(dir)
 	st, err := store.Open(ctx, filepath.Join(dir, "mlrc.db"))
 	if err != nil {
-		return figs, err
+		return figs, phases, err
 	}
 	defer st.Close()
 	lab := perf.Lab{Task: t, Runner: runner, Isolation: isolation, Python: a.cfg.Python, Dir: dir, Store: st}
@@ -158,7 +164,7 @@ func (a *app) benchPerf(ctx context.Context, p perfParams) ([]perf.Figure, error
 	}
 	fixture, err := perf.Setup(ctx, lab)
 	if err != nil {
-		return figs, fmt.Errorf("set up %s: %w", p.Task, err)
+		return figs, phases, fmt.Errorf("set up %s: %w", p.Task, err)
 	}
 
 	pdf := p.PDF
@@ -181,16 +187,24 @@ func (a *app) benchPerf(ctx context.Context, p perfParams) ([]perf.Figure, error
 		progress("run %d of %d", i+1, p.Runs)
 		sr, err := perf.Steps(ctx, lab, p.Steps)
 		if err != nil {
-			return figs, fmt.Errorf("experiment run: %w", err)
+			return figs, phases, fmt.Errorf("experiment run: %w", err)
 		}
 		f := fig(figStep)
 		f.Values = append(f.Values, median(sr.Overhead))
 		f = fig(figWall)
 		f.Values = append(f.Values, sr.Wall.Seconds()/sr.Sandboxed.Seconds())
+		var inSteps float64
+		for _, o := range sr.Overhead {
+			inSteps += o
+		}
+		own := (sr.Wall - sr.Sandboxed).Seconds() * 1000
+		progress("experiment run: wall %.2f s, sandboxed %.2f s; mlrc's own %.0f ms: %.0f ms in the agent steps "+
+			"(snapshots of what a step wrote or ran), %.0f ms around them (setup, prototype snapshot, restores, best code, store)",
+			sr.Wall.Seconds(), sr.Sandboxed.Seconds(), own, inSteps, own-inSteps)
 
 		start := time.Now()
 		if err := a.benchReport(ctx, sr, t, fixture.TaskHash, isolation); err != nil {
-			return figs, fmt.Errorf("report phase: %w", err)
+			return figs, phases, fmt.Errorf("report phase: %w", err)
 		}
 		f = fig(figReport)
 		f.Values = append(f.Values, time.Since(start).Seconds())
@@ -201,28 +215,34 @@ func (a *app) benchPerf(ctx context.Context, p perfParams) ([]perf.Figure, error
 		}
 		ratio, err := perf.Validation(ctx, lab, fixture, best, p.Seeds)
 		if err != nil {
-			return figs, fmt.Errorf("validation: %w", err)
+			return figs, phases, fmt.Errorf("validation: %w", err)
 		}
 		f = fig(figValidate)
 		f.Values = append(f.Values, ratio)
 
 		if bw != nil {
-			boxed, alone, err := perf.SandboxCost(ctx, runner, bw, a.cfg.Python, p.Reps)
+			c, err := perf.MeasureSandbox(ctx, runner, bw, a.cfg.Python, p.Reps)
 			if err != nil {
-				return figs, fmt.Errorf("sandbox cost: %w", err)
+				return figs, phases, fmt.Errorf("sandbox cost: %w", err)
 			}
-			fig(figSandbox).Values = append(fig(figSandbox).Values, boxed)
-			fig(figBwrap).Values = append(fig(figBwrap).Values, alone)
+			fig(figSandbox).Values = append(fig(figSandbox).Values, c.Sandbox)
+			fig(figBwrap).Values = append(fig(figBwrap).Values, c.Bwrap)
+			fig(figOverBw).Values = append(fig(figOverBw).Values, c.Sandbox/c.Bwrap)
+			var parts []string
+			for _, ph := range c.Phases {
+				parts = append(parts, fmt.Sprintf("%s %.1f ms", ph.Name, ph.Took.Seconds()*1000))
+			}
+			phases = strings.Join(parts, ", ")
 		}
 		if self != nil {
 			s, err := perf.FirstPDF(ctx, self, pdf)
 			if err != nil {
-				return figs, err
+				return figs, phases, err
 			}
 			fig(figPDF).Values = append(fig(figPDF).Values, s)
 		}
 	}
-	return figs, nil
+	return figs, phases, nil
 }
 
 // benchReport is the report phase of the bench's experiment run: the

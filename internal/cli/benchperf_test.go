@@ -30,7 +30,7 @@ func TestBenchPerf(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	figures := []string{figStep, figWall, figSandbox, figBwrap, figValidate, figReport, figBinary}
+	figures := []string{figStep, figWall, figSandbox, figBwrap, figOverBw, figValidate, figReport, figBinary}
 	if withPDF {
 		figures = append(figures, figPDF)
 	}
@@ -59,6 +59,12 @@ func TestBenchPerf(t *testing.T) {
 		med, err := strconv.ParseFloat(m[1], 64)
 		if err != nil || math.IsNaN(med) || math.IsInf(med, 0) || med <= 0 {
 			t.Errorf("figure %q has no finite positive median (%q): %s", name, m[1], line)
+		}
+	}
+	// Where the sandbox's start goes, phase by phase.
+	for _, phase := range []string{"prepare", "start", "limits", "command", "stop"} {
+		if !regexp.MustCompile(`sandbox start, median per phase .*\b` + phase + ` [0-9.]+ ms`).MatchString(r.stdout) {
+			t.Errorf("phase %q is not printed:\n%s", phase, r.stdout)
 		}
 	}
 }

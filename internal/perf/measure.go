@@ -45,18 +45,28 @@ func (t *Timed) Total() (time.Duration, int) {
 	return t.total, t.calls
 }
 
-// SandboxCost measures `python -c pass` three ways, reps times each,
+// SandboxCost is what SandboxCost measured.
+type SandboxCost struct {
+	// Sandbox and Bwrap are the medians' ratios sandbox ÷ bare and bwrap
+	// alone ÷ bare.
+	Sandbox, Bwrap float64
+	// Phases are the sandboxed runs' phases (sandbox.Result.Phases),
+	// each the median over the runs, in order.
+	Phases []sandbox.Phase
+}
+
+// MeasureSandbox measures `python -c pass` three ways, reps times each,
 // interleaved: bare, under bwrap alone with mlrc's arguments, and in mlrc's
-// sandbox. It returns the medians' ratios sandbox ÷ bare and bwrap ÷ bare.
-func SandboxCost(ctx context.Context, runner sandbox.Runner, bw *sandbox.Bwrap, python string, reps int) (sandboxRatio, bwrapRatio float64, err error) {
+// sandbox.
+func MeasureSandbox(ctx context.Context, runner sandbox.Runner, bw *sandbox.Bwrap, python string, reps int) (*SandboxCost, error) {
 	cmd := []string{python, "-c", "pass"}
 	argv, err := bw.Argv(sandbox.Spec{Command: cmd, Dir: "/tmp"})
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer devNull.Close()
 	timeCmd := func(argv []string, fd5 bool) (float64, error) {
@@ -73,27 +83,39 @@ func SandboxCost(ctx context.Context, runner sandbox.Runner, bw *sandbox.Bwrap, 
 		return time.Since(start).Seconds(), nil
 	}
 	var bare, alone, boxed []float64
+	var names []string
+	phases := map[string][]float64{}
 	for range reps {
 		b, err := timeCmd(cmd, false)
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		a, err := timeCmd(argv, true)
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		start := time.Now()
 		res, err := runner.Run(ctx, sandbox.Spec{Command: cmd, Dir: "/tmp"})
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		if !res.OK() {
-			return 0, 0, fmt.Errorf("python -c pass failed in the sandbox: exit %d: %s", res.ExitCode, res.Stderr.Text)
+			return nil, fmt.Errorf("python -c pass failed in the sandbox: exit %d: %s", res.ExitCode, res.Stderr.Text)
 		}
 		bare, alone, boxed = append(bare, b), append(alone, a), append(boxed, time.Since(start).Seconds())
+		for _, p := range res.Phases {
+			if _, ok := phases[p.Name]; !ok {
+				names = append(names, p.Name)
+			}
+			phases[p.Name] = append(phases[p.Name], p.Took.Seconds())
+		}
 	}
 	mb := median(bare)
-	return median(boxed) / mb, median(alone) / mb, nil
+	c := &SandboxCost{Sandbox: median(boxed) / mb, Bwrap: median(alone) / mb}
+	for _, n := range names {
+		c.Phases = append(c.Phases, sandbox.Phase{Name: n, Took: time.Duration(median(phases[n]) * float64(time.Second))})
+	}
+	return c, nil
 }
 
 // FirstPDF runs self (mlrc's own command line, e.g. {exe, "bench",
