@@ -3,16 +3,13 @@
 package machine
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/mlrc/mlrc/internal/gpu"
 	"github.com/mlrc/mlrc/internal/meminfo"
 )
 
@@ -31,44 +28,25 @@ func Detect(ctx context.Context) Machine {
 	return Machine{Cores: runtime.NumCPU(), Memory: meminfo.Total(), GPUs: GPUs(ctx)}
 }
 
-// GPUs lists the NVIDIA GPUs: none unless /dev/nvidia<N> devices exist;
-// then the lines of `nvidia-smi -L`, or one line per device when
-// nvidia-smi is missing or fails.
+// GPUs lists the NVIDIA GPUs as internal/gpu finds them (nvidia-smi,
+// else /dev/nvidiaN), one line each: "GPU 0: NVIDIA A100-SXM4-40GB, 40 GiB".
 func GPUs(ctx context.Context) []string {
-	return gpus(ctx, "/dev", nvidiaSMI)
+	return gpuNames(ctx, gpu.Host)
 }
 
-// nvidiaSMI runs `nvidia-smi -L`, bounded to a few seconds.
-func nvidiaSMI(ctx context.Context) ([]byte, error) {
-	path, err := exec.LookPath("nvidia-smi")
-	if err != nil {
-		return nil, err
-	}
+func gpuNames(ctx context.Context, p gpu.Probe) []string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return exec.CommandContext(ctx, path, "-L").Output()
-}
-
-func gpus(ctx context.Context, dev string, smi func(context.Context) ([]byte, error)) []string {
-	devices, _ := filepath.Glob(filepath.Join(dev, "nvidia[0-9]*"))
-	if len(devices) == 0 {
+	devs, err := p.Devices(ctx)
+	if err != nil || len(devs) == 0 {
 		return nil
 	}
-	if out, err := smi(ctx); err == nil {
-		var names []string
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "GPU ") {
-				names = append(names, l)
-			}
+	names := make([]string, len(devs))
+	for i, d := range devs {
+		names[i] = fmt.Sprintf("GPU %s: %s", d.Index, d.Name)
+		if d.MemoryTotal > 0 {
+			names[i] += fmt.Sprintf(", %d GiB", d.MemoryTotal>>30)
 		}
-		if len(names) > 0 {
-			return names
-		}
-	}
-	names := make([]string, len(devices))
-	for i, d := range devices {
-		names[i] = fmt.Sprintf("NVIDIA device %s (nvidia-smi gave no details)", d)
 	}
 	return names
 }

@@ -2,35 +2,34 @@ package machine
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/mlrc/mlrc/internal/gpu"
 )
 
+// The GPUs are internal/gpu's: none without a device, nvidia-smi's names
+// and memory when it runs, the devices under /dev when it does not.
 func TestGPUs(t *testing.T) {
 	ctx := context.Background()
-	smiOut := func(s string) func(context.Context) ([]byte, error) {
-		return func(context.Context) ([]byte, error) { return []byte(s), nil }
-	}
-	missing := func(context.Context) ([]byte, error) { return nil, errors.New("not found") }
 	dev := t.TempDir()
-	// No devices: none, and nvidia-smi is not asked.
-	if got := gpus(ctx, dev, func(context.Context) ([]byte, error) { t.Fatal("nvidia-smi run without devices"); return nil, nil }); got != nil {
+	if got := gpuNames(ctx, gpu.Probe{Dev: dev}); got != nil {
 		t.Errorf("no devices: %v", got)
 	}
 	for _, f := range []string{"nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"} {
 		os.WriteFile(filepath.Join(dev, f), nil, 0o644)
 	}
-	got := gpus(ctx, dev, smiOut("GPU 0: NVIDIA A100 (UUID: GPU-1)\nGPU 1: NVIDIA A100 (UUID: GPU-2)\n"))
-	if want := []string{"GPU 0: NVIDIA A100 (UUID: GPU-1)", "GPU 1: NVIDIA A100 (UUID: GPU-2)"}; !reflect.DeepEqual(got, want) {
+	smi := filepath.Join(t.TempDir(), "nvidia-smi")
+	os.WriteFile(smi, []byte("#!/bin/sh\necho '0, NVIDIA A100, 40960, 0, 0'\necho '1, NVIDIA A100, 40960, 0, 0'\n"), 0o755)
+	got := gpuNames(ctx, gpu.Probe{Dev: dev, SMI: smi})
+	if want := []string{"GPU 0: NVIDIA A100, 40 GiB", "GPU 1: NVIDIA A100, 40 GiB"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("with nvidia-smi: %v, want %v", got, want)
 	}
-	got = gpus(ctx, dev, missing)
-	if len(got) != 2 || !strings.Contains(got[0], "nvidia0") || !strings.Contains(got[1], "nvidia1") {
-		t.Errorf("without nvidia-smi: %v, want the two devices", got)
+	got = gpuNames(ctx, gpu.Probe{Dev: dev})
+	if want := []string{"GPU 0: NVIDIA GPU", "GPU 1: NVIDIA GPU"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("without nvidia-smi: %v, want %v", got, want)
 	}
 }
 
