@@ -2,7 +2,6 @@ package research
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -118,15 +117,20 @@ func TestEventsOfCalls(t *testing.T) {
 	var kept []string
 	for _, e := range stored {
 		kept = append(kept, e.Type)
-		if e.Type == "gate_answered" {
-			var g GateAnswered
-			if json.Unmarshal(e.Data, &g); g.Guidance != "try an SVM" {
-				t.Errorf("stored gate answer %s", e.Data)
-			}
+	}
+	// Gates are stored by the store's gates (gate_opened, gate_closed),
+	// whoever asks: the run's own gate events reach subscribers only.
+	if s := strings.Join(kept, " "); s != "phase_started command_ended command_ended phase_ended warning" {
+		t.Errorf("stored events: %s", s)
+	}
+	answered := false
+	for _, e := range got {
+		if g, ok := e.(GateAnswered); ok && g.Guidance == "try an SVM" {
+			answered = true
 		}
 	}
-	if s := strings.Join(kept, " "); s != "phase_started command_ended command_ended gate_opened gate_answered phase_ended warning" {
-		t.Errorf("stored events: %s", s)
+	if !answered {
+		t.Errorf("no GateAnswered with the guidance reached the subscriber")
 	}
 }
 
