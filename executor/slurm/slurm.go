@@ -150,6 +150,44 @@ const (
 	scriptName = "job.sh"
 )
 
+// submitTries bounds the submissions of one job while the controller
+// cannot be reached (restarting, failing over, busy): sbatch itself gives
+// up at once.
+const submitTries = 5
+
+// submit runs sbatch and returns the job id. A controller that cannot be
+// contacted is asked again, after 1, 2, 4 and 8 s; any other refusal is
+// final.
+func (e *Executor) submit(ctx context.Context, job string, args []string) (string, error) {
+	for try := 1; ; try++ {
+		cmd := exec.CommandContext(ctx, "sbatch", args...)
+		cmd.Dir = job
+		var stderr strings.Builder
+		cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
+		out, err := cmd.Output()
+		// sbatch --parsable prints the job id ("12" or "12;cluster").
+		id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";")
+		if err == nil && id != "" {
+			return id, nil
+		}
+		if ctx.Err() != nil {
+			if id != "" {
+				e.cancel(id)
+			}
+			return "", fmt.Errorf("slurm: run cancelled while submitting: %w", ctx.Err())
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if try == submitTries || !strings.Contains(msg, "Unable to contact slurm controller") {
+			return "", fmt.Errorf("slurm: sbatch failed: %v: %s", err, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("slurm: run cancelled while submitting: %w", ctx.Err())
+		case <-time.After(time.Second << (try - 1)):
+		}
+	}
+}
+
 // Run submits spec as a job, waits for it and returns its result.
 func (e *Executor) Run(ctx context.Context, spec sandbox.Spec) (*sandbox.Result, error) {
 	job, err := e.stage(spec)
@@ -158,22 +196,10 @@ func (e *Executor) Run(ctx context.Context, spec sandbox.Spec) (*sandbox.Result,
 	}
 	defer os.RemoveAll(job)
 	args := append(e.sbatchArgs(spec.Limits, job), filepath.Join(job, scriptName))
-	cmd := exec.CommandContext(ctx, "sbatch", args...)
-	cmd.Dir = job
-	var stderr strings.Builder
-	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	start := time.Now()
-	out, err := cmd.Output()
-	// sbatch --parsable prints the job id ("12" or "12;cluster").
-	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";")
-	if err != nil || id == "" {
-		if ctx.Err() != nil {
-			if id != "" {
-				e.cancel(id)
-			}
-			return nil, fmt.Errorf("slurm: run cancelled while submitting: %w", ctx.Err())
-		}
-		return nil, fmt.Errorf("slurm: sbatch failed: %v: %s", err, strings.TrimSpace(stderr.String()))
+	id, err := e.submit(ctx, job, args)
+	if err != nil {
+		return nil, err
 	}
 	// Wait for the job: its result file appears (the node writes it last)
 	// or Slurm says it has ended. Polling scontrol every second answers
