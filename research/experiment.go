@@ -61,7 +61,7 @@ func (r *Run) experiment(ctx context.Context, p *ExperimentParams) (*experiment.
 	} else {
 		fmt.Fprintf(out, "no run beat the baseline\n")
 	}
-	fmt.Fprintf(out, "tokens %d · cost %s · run directory %s\n", usage.Total(), CostText(cost), r.Dir)
+	fmt.Fprintf(out, "tokens %d · %s · run directory %s\n", usage.Total(), CostText(cost), r.Dir)
 	return res, nil
 }
 
@@ -126,10 +126,11 @@ func ClipLine(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// CostText is a cost for the user, saying when it is unknown.
+// CostText is a cost for the user, "cost $0.0123", saying when it is
+// unknown.
 func CostText(c llm.Cost) string {
 	if c.Unknown > 0 && c.USD == 0 {
 		return "cost unknown (no price for this model; add one under prices: in mlrc.yaml)"
 	}
-	return c.String()
+	return "cost " + c.String()
 }

@@ -94,7 +94,7 @@ func (a *app) runIdea(ctx context.Context, p research.IdeaParams) (path string, 
 		return "", inputError(err)
 	}
 	usage, cost, _ := meter.Totals()
-	fmt.Fprintf(a.env.Stdout, "tokens %d · cost %s\n", usage.Total(), research.CostText(cost))
+	fmt.Fprintf(a.env.Stdout, "tokens %d · %s\n", usage.Total(), research.CostText(cost))
 	return filepath.Join(s.run.Dir, "ideas.json"), nil
 }
 

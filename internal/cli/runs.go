@@ -175,7 +175,7 @@ func printSummary(a *app, s *runBrief) {
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "tokens   %d in, %d out, %d cache read, %d cache write\n", s.Usage.InputTokens, s.Usage.OutputTokens, s.Usage.CacheReadTokens, s.Usage.CacheWriteTokens)
-	fmt.Fprintf(out, "cost     %s\n", research.CostText(s.Cost))
+	fmt.Fprintf(out, "cost     %s\n", strings.TrimPrefix(research.CostText(s.Cost), "cost "))
 	if len(s.Phases) > 0 {
 		fmt.Fprintln(out, "\nphases")
 		for _, p := range s.Phases {
